@@ -1,0 +1,90 @@
+import { PostroomError } from '../core/errors.ts';
+import type { MessageRow } from '../core/message.ts';
+import type { Plan } from '../core/plan.ts';
+import type { RecordTypeSettings } from '../decide/context.ts';
+import type { Store, StoreWriter } from '../store/store.ts';
+
+export interface ApplyResult {
+  recordId: number | null;
+  recordNumber: string | null;
+}
+
+/**
+ * Commits a plan and the message's final state in one transaction: either all of it (record,
+ * entry, attachments, state, trace) is there afterwards or none of it. A replay after a crash
+ * or a reprocess finds the entry already written and does not create a second record.
+ */
+export async function applyPlan(
+  store: Store,
+  message: MessageRow,
+  owner: string,
+  plan: Plan,
+  recordTypes: Readonly<Record<string, RecordTypeSettings>>,
+  now: number,
+): Promise<ApplyResult> {
+  return store.transaction(async (tx) => {
+    if (!(await tx.holdLease(message.id, owner))) {
+      throw new PostroomError('lease_lost', `message ${message.id} was taken over by another worker`);
+    }
+    const trace = [...plan.trace];
+    let result: ApplyResult = { recordId: null, recordNumber: null };
+    const earlier = await tx.findEntryRecord(message.id);
+    if (earlier !== undefined) {
+      const record = await tx.getRecord(earlier);
+      result = { recordId: earlier, recordNumber: record?.number ?? null };
+      trace.push({ stage: 'apply', looked: 'record entries', concluded: `keep ${result.recordNumber}`, why: 'this message was already applied' });
+    } else if (plan.record) {
+      result = await applyRecord(tx, message, plan.record, recordTypes, now);
+      trace.push({
+        stage: 'apply',
+        looked: 'plan',
+        concluded: `${plan.record.kind === 'create' ? 'created' : 'updated'} ${result.recordNumber}`,
+        why: 'committed with the message state',
+      });
+    }
+    await tx.insertAttachments(plan.attachments.map((a) => ({ ...a, messageId: message.id })));
+    await tx.finishMessage(message.id, owner, {
+      state: plan.state,
+      outcome: plan.outcome,
+      recordId: result.recordId,
+      messageId: plan.summary.messageId,
+      subject: plan.summary.subject,
+      from: plan.summary.from,
+      trace,
+      errorCode: plan.error?.code ?? null,
+      error: plan.error?.reason ?? null,
+      now,
+    });
+    return result;
+  });
+}
+
+async function applyRecord(
+  tx: StoreWriter,
+  message: MessageRow,
+  change: NonNullable<Plan['record']>,
+  recordTypes: Readonly<Record<string, RecordTypeSettings>>,
+  now: number,
+): Promise<ApplyResult> {
+  if (change.kind === 'attach') {
+    await tx.touchRecord(change.recordId, now);
+    await tx.insertEntry({ recordId: change.recordId, messageRef: message.id, kind: 'reply', text: change.text, now });
+    const record = await tx.getRecord(change.recordId);
+    return { recordId: change.recordId, recordNumber: record?.number ?? null };
+  }
+  const type = recordTypes[change.type];
+  if (!type) throw new PostroomError('internal', `record type ${change.type} is not configured (recordTypes)`);
+  const n = await tx.allocateNumber(change.type);
+  const number = `${type.prefix}${String(n).padStart(type.digits, '0')}`;
+  const recordId = await tx.insertRecord({
+    type: change.type,
+    number,
+    subject: change.subject,
+    requester: change.requester,
+    firstText: change.firstText,
+    createdAt: now,
+    updatedAt: now,
+  });
+  await tx.insertEntry({ recordId, messageRef: message.id, kind: 'created', text: change.firstText, now });
+  return { recordId, recordNumber: number };
+}

@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import type { MessageState } from '../core/message.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import type { Store } from '../store/store.ts';
+
+/** Everything a command needs, built once by the composition root (main.ts). */
+export interface App {
+  config: Readonly<Config>;
+  configFile: string | undefined;
+  store: Store;
+  blobs: BlobStore;
+  showInSpool: (id: number, sha256: string, state: MessageState | null) => Promise<void>;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+/** Opens the app for a command; `quiet` keeps logs off stdout for scriptable output. */
+export type OpenApp = (options: { configFile?: string; quiet?: boolean }) => Promise<App>;

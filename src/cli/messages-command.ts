@@ -1,0 +1,115 @@
+import { pipeline } from 'node:stream/promises';
+import { messageStates, type MessageRow, type MessageState } from '../core/message.ts';
+import type { StoreReader } from '../store/store.ts';
+import type { App } from './app.ts';
+import { messageJson, printJson, table } from './format.ts';
+
+/** Parses a `--state` value, naming the valid ones when it is wrong. */
+export function parseState(value: string): MessageState {
+  if ((messageStates as readonly string[]).includes(value)) return value as MessageState;
+  throw new Error(`unknown state "${value}"; use one of: ${messageStates.join(', ')}`);
+}
+
+async function recordNumbers(store: StoreReader, rows: readonly MessageRow[]): Promise<Map<number, string>> {
+  const numbers = new Map<number, string>();
+  for (const id of new Set(rows.flatMap((r) => (r.recordId === null ? [] : [r.recordId])))) {
+    const record = await store.getRecord(id);
+    if (record) numbers.set(id, record.number);
+  }
+  return numbers;
+}
+
+/** `messages list` */
+export async function listMessages(app: App, opts: { state?: string; mailbox?: string; limit?: string; json?: boolean }): Promise<void> {
+  const rows = await app.store.listMessages({
+    ...(opts.state ? { state: parseState(opts.state) } : {}),
+    ...(opts.mailbox ? { mailbox: opts.mailbox } : {}),
+    limit: opts.limit ? Number(opts.limit) : 1000,
+  });
+  const numbers = await recordNumbers(app.store, rows);
+  const numberOf = (m: MessageRow): string | null => (m.recordId === null ? null : (numbers.get(m.recordId) ?? null));
+  if (opts.json) return printJson(rows.map((m) => messageJson(m, numberOf(m))));
+  process.stdout.write(
+    table(
+      ['ID', 'STATE', 'RECEIVED', 'MAILBOX', 'FROM', 'SUBJECT', 'RECORD'],
+      rows.map((m) => [
+        String(m.id),
+        m.state,
+        new Date(m.receivedAt).toISOString().slice(0, 19).replace('T', ' '),
+        m.mailbox,
+        m.from ?? '',
+        m.subject ?? '',
+        numberOf(m) ?? (m.errorCode ? `! ${m.errorCode}` : ''),
+      ]),
+    ),
+  );
+}
+
+async function requireMessage(app: App, idText: string): Promise<MessageRow> {
+  const id = Number(idText);
+  const message = Number.isInteger(id) ? await app.store.getMessage(id) : undefined;
+  if (!message) throw new Error(`no message with id ${idText}; see \`postroom messages list\``);
+  return message;
+}
+
+/** `messages show ID` */
+export async function showMessage(app: App, idText: string, opts: { json?: boolean }): Promise<void> {
+  const m = await requireMessage(app, idText);
+  const numbers = await recordNumbers(app.store, [m]);
+  const record = m.recordId === null ? null : (numbers.get(m.recordId) ?? null);
+  const attachments = await app.store.listAttachments(m.id);
+  const trace = await app.store.getTrace(m.id);
+  if (opts.json) return printJson({ ...messageJson(m, record), dedupeKey: m.dedupeKey, rawSha256: m.rawSha256, attachments, trace });
+  const lines = [
+    `Message ${m.id}  [${m.state}${m.outcome ? `: ${m.outcome}` : ''}]`,
+    `  Mailbox:     ${m.mailbox} (via ${m.source})`,
+    `  Message-ID:  ${m.messageId ?? '(none)'}`,
+    `  From:        ${m.from ?? ''}`,
+    `  Subject:     ${m.subject ?? ''}`,
+    `  Received:    ${new Date(m.receivedAt).toISOString()}`,
+    `  Size:        ${m.rawSize} bytes${m.rawPurged ? ' (raw deleted after processing)' : ''}`,
+    `  Record:      ${record ?? '-'}`,
+    `  Attempts:    ${m.attempts}${m.duplicates ? `, ${m.duplicates} duplicate deliveries` : ''}`,
+  ];
+  if (m.errorCode) lines.push(`  Error:       ${m.errorCode}: ${m.error ?? ''}`);
+  for (const a of attachments) lines.push(`  Attachment ${a.ordinal}: ${a.filename} (${a.contentType}, ${a.size} bytes${a.inline ? ', inline' : ''})`);
+  lines.push('', ...traceLines(trace));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function traceLines(trace: readonly { stage: string; looked: string; concluded: string; why: string }[]): string[] {
+  return trace.map((t, i) => `${String(i + 1).padStart(2)}. ${t.stage}: ${t.concluded}${t.looked ? `  [looked at ${t.looked}]` : ''}\n      because ${t.why}`);
+}
+
+/** `messages trace ID` */
+export async function traceMessage(app: App, idText: string, opts: { json?: boolean }): Promise<void> {
+  const m = await requireMessage(app, idText);
+  const trace = await app.store.getTrace(m.id);
+  if (opts.json) return printJson(trace);
+  process.stdout.write(`${traceLines(trace).join('\n')}\n`);
+}
+
+/** `messages raw ID`: the exact bytes as received. */
+export async function rawMessage(app: App, idText: string): Promise<void> {
+  const m = await requireMessage(app, idText);
+  if (m.rawPurged || !(await app.blobs.exists(m.rawSha256))) {
+    throw new Error(`the raw bytes of message ${m.id} were deleted after processing (deleteProcessed)`);
+  }
+  await pipeline(app.blobs.open(m.rawSha256), process.stdout, { end: false });
+}
+
+/** `messages reprocess ID…|--state S` */
+export async function reprocessMessages(app: App, ids: readonly string[], opts: { state?: string; json?: boolean }): Promise<void> {
+  if (ids.length === 0 && !opts.state) throw new Error('name message ids or --state (for example: postroom messages reprocess --state failed)');
+  const numeric = ids.map((id) => {
+    const n = Number(id);
+    if (!Number.isInteger(n)) throw new Error(`not a message id: ${id}`);
+    return n;
+  });
+  const count =
+    numeric.length > 0
+      ? await app.store.requeue({ ids: numeric }, Date.now())
+      : await app.store.requeue({ state: parseState(opts.state ?? '') }, Date.now());
+  if (opts.json) return printJson({ requeued: count });
+  process.stdout.write(`${count} message(s) queued again; a running \`postroom start\` processes them\n`);
+}

@@ -1,0 +1,106 @@
+import { Command } from 'commander';
+import { loadConfig, maskSecrets } from '../config/load.ts';
+import type { App, OpenApp } from './app.ts';
+import { ingestCommand } from './ingest-command.ts';
+import { initCommand } from './init-command.ts';
+import { listMessages, rawMessage, reprocessMessages, showMessage, traceMessage } from './messages-command.ts';
+import { printJson } from './format.ts';
+import { startCommand } from './start-command.ts';
+import { statusCommand } from './status-command.ts';
+
+/** The `postroom` command line. */
+export function buildProgram(openApp: OpenApp): Command {
+  const program = new Command('postroom')
+    .description('Inbound email processing engine: monitored mailboxes in, routed work out.')
+    .option('-c, --config <file>', 'configuration file (default: $POSTROOM_CONFIG or ./postroom.config.yaml)')
+    .showHelpAfterError();
+
+  const configFile = (): { configFile?: string } => {
+    const file = program.opts<{ config?: string }>().config;
+    return file === undefined ? {} : { configFile: file };
+  };
+  /** Runs a command against an opened app and always closes it. */
+  const withApp = (work: (app: App) => Promise<void>) => async (): Promise<void> => {
+    const app = await openApp({ ...configFile(), quiet: true });
+    try {
+      await work(app);
+    } finally {
+      await app.close();
+    }
+  };
+
+  program
+    .command('start')
+    .description('run the engine: SMTP listener and workers (SIGTERM drains and exits 0)')
+    .action(() => startCommand(openApp, program.opts<{ config?: string }>()));
+
+  program
+    .command('init')
+    .description('write a commented postroom.config.yaml')
+    .option('-f, --file <file>', 'where to write it', 'postroom.config.yaml')
+    .option('--force', 'overwrite an existing file')
+    .action((opts: { file?: string; force?: boolean }) => initCommand(opts));
+
+  program
+    .command('ingest')
+    .description('store mail from an .eml file, a directory, a Maildir, an mbox, or stdin (-); exit 0 stored, 75 retry later, 65 not mail')
+    .argument('<target>', 'FILE, DIR or - for stdin')
+    .option('-m, --mailbox <address>', 'mailbox the mail is for (default: the first configured)')
+    .option('--process', 'also process the queue now, without a running engine')
+    .option('--json', 'print a JSON report')
+    .action(async (target: string, opts: { mailbox?: string; process?: boolean; json?: boolean }) => {
+      const config = program.opts<{ config?: string }>().config;
+      process.exitCode = await ingestCommand(openApp, target, { ...opts, ...(config === undefined ? {} : { config }) });
+    });
+
+  const messages = program.command('messages').description('inspect and reprocess messages');
+  messages
+    .command('list')
+    .description('list messages, oldest first')
+    .option('-s, --state <state>', 'only this state (queued, processing, processed, failed, loopback, skipped, rejected, deferred)')
+    .option('-m, --mailbox <address>', 'only this mailbox')
+    .option('-n, --limit <n>', 'at most this many', '1000')
+    .option('--json', 'print JSON')
+    .action((opts: { state?: string; mailbox?: string; limit?: string; json?: boolean }) => withApp((app) => listMessages(app, opts))());
+  messages
+    .command('show')
+    .description('one message with its attachments and decision trace')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { json?: boolean }) => withApp((app) => showMessage(app, id, opts))());
+  messages
+    .command('raw')
+    .description('the raw bytes exactly as received')
+    .argument('<id>')
+    .action((id: string) => withApp((app) => rawMessage(app, id))());
+  messages
+    .command('trace')
+    .description('why the message went where it went')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { json?: boolean }) => withApp((app) => traceMessage(app, id, opts))());
+  messages
+    .command('reprocess')
+    .description('queue messages again (by id, or all in a state: --state failed)')
+    .argument('[ids...]')
+    .option('-s, --state <state>', 'every message in this state')
+    .option('--json', 'print JSON')
+    .action((ids: string[], opts: { state?: string; json?: boolean }) => withApp((app) => reprocessMessages(app, ids, opts))());
+
+  program
+    .command('status')
+    .description('counts per state and mailbox, oldest waiting message')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => withApp((app) => statusCommand(app, opts))());
+
+  const config = program.command('config').description('show the configuration');
+  config
+    .command('print')
+    .description('the effective configuration, secrets masked')
+    .action(() => {
+      const { config: effective } = loadConfig({ file: configFile().configFile });
+      printJson(maskSecrets(effective));
+    });
+
+  return program;
+}

@@ -1,0 +1,66 @@
+import { PostroomError } from '../core/errors.ts';
+import { startSmtpIntake, type SmtpIntake } from '../intake/smtp.ts';
+import type { SpoolContext } from '../intake/spool-writer.ts';
+import { Runner } from '../runner.ts';
+import type { OpenApp } from './app.ts';
+import { runnerContext } from './runner-context.ts';
+
+/** `postroom start`: the SMTP listener and the workers, until SIGTERM/SIGINT drains them. */
+export async function startCommand(openApp: OpenApp, options: { config?: string }): Promise<void> {
+  const app = await openApp(options.config === undefined ? {} : { configFile: options.config });
+  const { config, log } = app;
+  const runners = Array.from({ length: config.runner.workers }, () => new Runner(runnerContext(app)));
+  for (const runner of runners) await runner.start();
+
+  const spool: SpoolContext = {
+    store: app.store,
+    blobs: app.blobs,
+    maxMessageSize: Math.min(config.smtp.maxMessageSize, config.limits.messageSize),
+    now: Date.now,
+    onSpooled: async (id, sha256) => {
+      await app.showInSpool(id, sha256, 'queued').catch(() => undefined);
+      for (const runner of runners) runner.notify();
+    },
+  };
+  let smtp: SmtpIntake | null = null;
+  if (config.smtp.enabled) {
+    try {
+      smtp = await startSmtpIntake(config.smtp, config.mailboxes.map((m) => m.address), spool, log);
+    } catch (err) {
+      await Promise.all(runners.map((r) => r.stop()));
+      await app.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      const where = `${config.smtp.host}:${config.smtp.port}`;
+      throw new PostroomError(
+        'internal',
+        code === 'EADDRINUSE'
+          ? `Cannot listen for SMTP on ${where}: the port is in use by another process. Set smtp.port in postroom.config.yaml (or POSTROOM_SMTP_PORT) to a free port, or stop the other process.`
+          : `Cannot listen for SMTP on ${where}: ${(err as Error).message}. Check smtp.host and smtp.port.`,
+      );
+    }
+  }
+  log.info(
+    {
+      smtp: smtp ? `${smtp.address.host}:${smtp.address.port}` : 'disabled',
+      dataDir: config.dataDir,
+      database: app.store.dialect === 'sqlite' ? `sqlite (${config.database.url || `${config.dataDir}/postroom.db`})` : 'postgres',
+      mailboxes: config.mailboxes.map((m) => m.address),
+      workers: runners.length,
+      config: app.configFile ?? '(defaults)',
+    },
+    `postroom started: SMTP on ${smtp ? `${smtp.address.host}:${smtp.address.port}` : '(disabled)'}, data in ${config.dataDir}`,
+  );
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      log.info({ signal }, 'draining: no new mail accepted, finishing messages in flight');
+      resolve();
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  await smtp?.close();
+  await Promise.all(runners.map((r) => r.stop()));
+  await app.close();
+  log.info('stopped');
+}

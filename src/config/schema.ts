@@ -1,0 +1,342 @@
+import { z } from 'zod';
+import { durationHint, parseDuration, parseSize } from './units.ts';
+import type { DurationUnit } from './units.ts';
+
+// Every message produced here ends up after "<key>: " in a ConfigError line, so messages are
+// lower-case fragments without a trailing period and never echo database.url (it may hold a password).
+
+/** Log levels accepted by log.level (pino's levels plus "silent"). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Pattern a record type prefix must match (it starts every generated record number). */
+export const RECORD_PREFIX_PATTERN = /^[A-Z][A-Z0-9_-]{0,15}$/;
+
+const RECORD_TYPE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+
+// Deliberately looser than RFC 5322 and allowing dotless domains (support@localhost), but still
+// catching the usual slips: missing @, spaces, empty parts, stray dots.
+const LOCAL_PART_PATTERN = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const DOMAIN_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const DOMAIN_PATTERN = new RegExp(`^${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*$`);
+
+/** Whether `address` looks like local@domain (dotless domains such as localhost allowed). */
+export function isEmailAddress(address: string): boolean {
+  const at = address.lastIndexOf('@');
+  if (at <= 0 || at === address.length - 1 || address.length > 254) return false;
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  return local.length <= 64 && LOCAL_PART_PATTERN.test(local) && DOMAIN_PATTERN.test(domain);
+}
+
+/** Which database a database.url selects, or undefined when the URL is not one Postroom supports. */
+export function databaseKind(url: string): 'sqlite' | 'postgres' | undefined {
+  if (url === '') return 'sqlite';
+  if (/^postgres(?:ql)?:\/\/./i.test(url)) return 'postgres';
+  if (/^sqlite:./i.test(url)) return 'sqlite';
+  return undefined;
+}
+
+/** Short description of a received value for error messages (strings quoted and truncated). */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') {
+    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return JSON.stringify(shown);
+  }
+  return String(value);
+}
+
+/** Error map for a wrong-typed or missing value, phrased as what was expected. */
+function expecting(what: string) {
+  return (iss: { readonly input?: unknown }): string =>
+    iss.input === undefined
+      ? `is required: expected ${what}`
+      : `expected ${what}, got ${describeValue(iss.input)}`;
+}
+
+/** A whole number within bounds; numeric strings are accepted because ${VAR} substitution yields text. */
+function wholeNumber(min: number, max?: number) {
+  const want =
+    max === undefined ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+  return z.union([z.number(), z.string()], { error: expecting(want) }).transform((value, ctx) => {
+    const n = typeof value === 'number' ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${want}, got ${describeValue(value)}`,
+        input: value,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+/** true/false; the strings "true"/"false" are accepted for the same ${VAR} reason. */
+function flag() {
+  return z.union([z.boolean(), z.string()], { error: expecting('true or false') }).transform((value, ctx) => {
+    if (typeof value === 'boolean') return value;
+    const lowered = value.trim().toLowerCase();
+    if (lowered === 'true') return true;
+    if (lowered === 'false') return false;
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected true or false, got ${describeValue(value)}`,
+      input: value,
+    });
+    return z.NEVER;
+  });
+}
+
+/** A size in bytes: a number, or "512KB"/"50MB"/"1GB"; `min` guards against zero-sized limits. */
+function size(min = 1) {
+  return z
+    .union([z.number(), z.string()], {
+      error: expecting('a size such as 50MB or a number of bytes'),
+    })
+    .transform((value, ctx) => {
+      try {
+        const bytes = parseSize(value);
+        if (bytes < min) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be at least ${min} byte${min === 1 ? '' : 's'}`,
+            input: value,
+          });
+          return z.NEVER;
+        }
+        return bytes;
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message, input: value });
+        return z.NEVER;
+      }
+    });
+}
+
+/** A duration converted to `unit`; `allowZero` only where "no wait" is meaningful. */
+function duration(unit: DurationUnit, allowZero = false) {
+  return z
+    .union([z.number(), z.string()], {
+      error: expecting('a duration such as 30s or 5m'),
+    })
+    .transform((value, ctx) => {
+      try {
+        const amount = parseDuration(value, unit);
+        if (amount === 0 && !allowZero) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be longer than zero; ${durationHint(unit)}`,
+            input: value,
+          });
+          return z.NEVER;
+        }
+        return amount;
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message, input: value });
+        return z.NEVER;
+      }
+    });
+}
+
+function text(what: string) {
+  return z.string({ error: expecting(what) }).min(1, { error: `must not be empty; expected ${what}` });
+}
+
+const databaseUrl = z
+  .string({ error: expecting('a database URL string') })
+  .refine((url) => databaseKind(url) !== undefined, {
+    // Only the scheme is echoed: the rest of the URL may carry a password.
+    error: (iss) => {
+      const input = typeof iss.input === 'string' ? iss.input : '';
+      const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(input)?.[1];
+      const what =
+        scheme === undefined
+          ? 'is not a URL Postroom understands'
+          : /^(postgres|postgresql|sqlite)$/i.test(scheme)
+            ? `is not a complete ${scheme}: URL`
+            : `unsupported scheme "${scheme}:"`;
+      return `${what}; use "" for the embedded SQLite database in dataDir, postgres://user:password@host:5432/dbname for PostgreSQL, or sqlite:/path/to/file.db`;
+    },
+  });
+
+const recordTypeSchema = z.strictObject({
+  prefix: z.string({ error: expecting('a prefix such as CASE') }).regex(RECORD_PREFIX_PATTERN, {
+    error: (iss) =>
+      `${describeValue(iss.input)} is not a valid prefix; use 1 to 16 upper-case letters, digits, _ or -, starting with a letter`,
+  }),
+  digits: wholeNumber(3, 12),
+});
+
+const mailboxSchema = z.strictObject({
+  address: z.string({ error: expecting('an email address') }).refine(isEmailAddress, {
+    error: (iss) => `${describeValue(iss.input)} is not an email address; write it as local@domain`,
+  }),
+  recordType: z.string({ error: expecting('the name of a record type') }),
+  // Siebel's "Delete Processed Messages": drop the raw .eml once the records hold what matters.
+  deleteProcessed: flag().default(false),
+});
+
+const backoffSchema = z
+  .strictObject({
+    base: duration('s', true).prefault('5s'),
+    max: duration('s', true).prefault('10m'),
+  })
+  .superRefine((backoff, ctx) => {
+    if (typeof backoff.base === 'number' && typeof backoff.max === 'number' && backoff.max < backoff.base) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max'],
+        message: `must not be shorter than runner.backoff.base (${backoff.base}s)`,
+        input: backoff.max,
+      });
+    }
+  });
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The whole postroom.config.yaml: unknown keys rejected, every key defaulted, sizes in bytes, durations converted. */
+export const configSchema = z
+  .strictObject({
+    dataDir: text('a folder path').default('./data'),
+    database: z
+      .strictObject({
+        url: databaseUrl.default(''),
+      })
+      .prefault({}),
+    log: z
+      .strictObject({
+        level: z
+          .enum(LOG_LEVELS, {
+            error: expecting(`one of ${LOG_LEVELS.join(', ')}`),
+          })
+          .default('info'),
+      })
+      .prefault({}),
+    smtp: z
+      .strictObject({
+        enabled: flag().default(true),
+        host: text('a host name or IP address to listen on').default('127.0.0.1'),
+        port: wholeNumber(1, 65535).default(2525),
+        maxMessageSize: size().prefault('50MB'),
+        banner: z
+          .string({ error: expecting('text') })
+          // A line break would end the SMTP greeting early and confuse clients.
+          .regex(/^[^\r\n]*$/, { error: 'must be a single line' })
+          .default('Postroom'),
+      })
+      .prefault({}),
+    runner: z
+      .strictObject({
+        workers: wholeNumber(1, 64).default(2),
+        concurrency: wholeNumber(1, 256).default(4),
+        leaseSeconds: duration('s').prefault(60),
+        pollInterval: duration('ms').prefault('500ms'),
+        maxAttempts: wholeNumber(1).default(5),
+        backoff: backoffSchema.prefault({}),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        messageSize: size().prefault('300MB'),
+        headerSize: size().prefault('1MB'),
+        mimeDepth: wholeNumber(1).default(20),
+        parts: wholeNumber(1).default(500),
+        attachments: wholeNumber(0).default(100),
+        attachmentsTotalSize: size(0).prefault('250MB'),
+      })
+      .prefault({}),
+    recordTypes: z
+      .record(
+        z.string().regex(RECORD_TYPE_NAME_PATTERN, {
+          error: (iss) =>
+            `${describeValue(iss.input)} is not a valid record type name; use letters, digits, _ or -, starting with a letter`,
+        }),
+        recordTypeSchema,
+        {
+          error: (iss) =>
+            iss.code === 'invalid_key'
+              ? iss.issues[0]?.message
+              : `expected a mapping of record type names, got ${describeValue(iss.input)}`,
+        },
+      )
+      .prefault({ CASE: { prefix: 'CASE', digits: 7 } }),
+    mailboxes: z
+      .array(mailboxSchema, { error: expecting('a list of mailboxes') })
+      .min(1, { error: 'at least one mailbox is required' })
+      .prefault([{ address: 'support@localhost', recordType: 'CASE' }]),
+  })
+  .superRefine(
+    (config, ctx) => {
+      // Runs even when other fields failed so every problem is reported at once; the value may be
+      // partly unparsed here (or not even a mapping), hence the defensive checks.
+      const root: unknown = config;
+      if (!isRecord(root)) return;
+      const recordTypes = isRecord(root['recordTypes']) ? root['recordTypes'] : undefined;
+      if (recordTypes !== undefined) {
+        const prefixOwners = new Map<string, string>();
+        for (const [name, type] of Object.entries(recordTypes)) {
+          const prefix = isRecord(type) ? type['prefix'] : undefined;
+          if (typeof prefix !== 'string') continue;
+          const owner = prefixOwners.get(prefix);
+          if (owner === undefined) {
+            prefixOwners.set(prefix, name);
+          } else {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['recordTypes', name, 'prefix'],
+              message: `prefix ${JSON.stringify(prefix)} is already used by record type ${owner}; record numbers would collide`,
+              input: prefix,
+            });
+          }
+        }
+      }
+      const mailboxes = root['mailboxes'];
+      if (!Array.isArray(mailboxes)) return;
+      const seen = new Map<string, number>();
+      mailboxes.forEach((mailbox: unknown, index) => {
+        if (!isRecord(mailbox)) return;
+        const address = mailbox['address'];
+        if (typeof address === 'string') {
+          const normalized = address.toLowerCase();
+          const first = seen.get(normalized);
+          if (first === undefined) {
+            seen.set(normalized, index);
+          } else {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['mailboxes', index, 'address'],
+              message: `${JSON.stringify(address)} is already configured as mailboxes[${first}]; each address may appear only once (case-insensitive)`,
+              input: address,
+            });
+          }
+        }
+        const recordType = mailbox['recordType'];
+        if (
+          typeof recordType === 'string' &&
+          recordTypes !== undefined &&
+          !Object.hasOwn(recordTypes, recordType)
+        ) {
+          const defined = Object.keys(recordTypes);
+          ctx.addIssue({
+            code: 'custom',
+            path: ['mailboxes', index, 'recordType'],
+            message: `record type ${JSON.stringify(recordType)} is not defined under recordTypes (${
+              defined.length === 0 ? 'none are defined' : `defined: ${defined.join(', ')}`
+            })`,
+            input: recordType,
+          });
+        }
+      });
+    },
+    { when: () => true },
+  );
+
+/** Validated configuration with all defaults applied (sizes in bytes, durations in the unit the key names). */
+export type Config = z.infer<typeof configSchema>;
+
+/** What a config file (or overrides) may contain before defaults and unit conversion. */
+export type ConfigInput = z.input<typeof configSchema>;

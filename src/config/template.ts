@@ -1,0 +1,96 @@
+// Written out by `postroom init`. Every value equals the built-in default, so an untouched copy
+// behaves exactly like running without a config file (a unit test holds this true).
+
+/** Commented example postroom.config.yaml listing every setting with its default. */
+export const configTemplate: string = `# Postroom configuration.
+# Every setting below shows its default; delete any you do not change.
+# Any text value may use \${VAR} (or \${VAR:-fallback}) to read an environment variable.
+# Sizes: a number of bytes, or 512KB / 50MB / 1GB (1KB = 1024 bytes).
+# Durations: a number (in the unit the setting names), or 500ms / 30s / 5m / 1h / 1d.
+
+# Folder for the embedded database and stored raw messages.
+# A relative path is taken relative to this file's folder.
+# Environment override: POSTROOM_DATA_DIR.
+dataDir: ./data
+
+database:
+  # "" (the default) uses the embedded SQLite database at <dataDir>/postroom.db.
+  # postgres://… or postgresql://… connects to PostgreSQL; sqlite:PATH uses a SQLite file elsewhere.
+  # Environment override: DATABASE_URL.
+  url: ""
+  # url: postgres://postroom:\${PGPASSWORD}@127.0.0.1:5432/postroom
+
+log:
+  # One of fatal, error, warn, info, debug, trace, silent. Default info.
+  # Environment override: POSTROOM_LOG_LEVEL.
+  level: info
+
+# Built-in SMTP listener that receives mail for the mailboxes below.
+smtp:
+  # Set to false to run without the listener (e.g. when mail arrives another way). Default true.
+  enabled: true
+  # Interface to listen on; 0.0.0.0 accepts connections from other machines. Default 127.0.0.1.
+  host: 127.0.0.1
+  # TCP port, 1-65535. Default 2525. Environment override: POSTROOM_SMTP_PORT.
+  port: 2525
+  # Largest message accepted over SMTP; larger ones are refused. Default 50MB.
+  maxMessageSize: 50MB
+  # Name announced in the SMTP greeting. Default Postroom.
+  banner: Postroom
+
+# Background processing of received messages.
+runner:
+  # Worker loops processing messages, 1-64. Default 2.
+  workers: 2
+  # Messages each worker handles at the same time, 1-256. Default 4.
+  concurrency: 4
+  # How long a worker may hold a message before another may take it over (seconds). Default 60.
+  leaseSeconds: 60
+  # How often idle workers look for new work (milliseconds). Default 500ms.
+  pollInterval: 500ms
+  # Attempts per message before it is set aside as failed. Default 5.
+  maxAttempts: 5
+  # Wait before retrying a failed message: grows from base up to max (seconds). Defaults 5s and 10m.
+  backoff:
+    base: 5s
+    max: 10m
+
+# Safety limits that protect parsing from oversized or deeply nested mail; a message beyond them is not processed normally.
+limits:
+  # Largest raw message processed. Default 300MB.
+  messageSize: 300MB
+  # Largest header block of any single MIME part. Default 1MB.
+  headerSize: 1MB
+  # Deepest nesting of MIME parts. Default 20.
+  mimeDepth: 20
+  # Most MIME parts in one message. Default 500.
+  parts: 500
+  # Most attachments in one message. Default 100.
+  attachments: 100
+  # Largest combined size of one message's attachments. Default 250MB.
+  attachmentsTotalSize: 250MB
+
+# Kinds of record created from mail. Each record gets a number: prefix plus a zero-padded counter
+# with the given digits (3-12), e.g. CASE0000042. Prefix: capital letter first, then up to 15
+# capitals, digits, _ or -. Default: a single CASE type.
+recordTypes:
+  CASE:
+    prefix: CASE
+    digits: 7
+  # TICKET:
+  #   prefix: TKT
+  #   digits: 6
+
+# Monitored addresses: mail to each creates or updates records of its recordType.
+# At least one is required; each address may appear once (case does not matter).
+# Default: support@localhost creating CASE records.
+mailboxes:
+  - address: support@localhost
+    # Must name one of the recordTypes above.
+    recordType: CASE
+    # Delete the raw .eml once the records hold what matters (like Siebel's
+    # "Delete Processed Messages"). Default false keeps the original message.
+    deleteProcessed: false
+  # - address: billing@example.com
+  #   recordType: TICKET
+`;

@@ -1,0 +1,75 @@
+/** Where a message is in its life. Terminal states never change except by an explicit reprocess. */
+export const messageStates = [
+  'queued',
+  'processing',
+  'processed',
+  'failed',
+  'loopback',
+  'skipped',
+  'rejected',
+  'deferred',
+] as const;
+export type MessageState = (typeof messageStates)[number];
+
+/** States a message leaves only by an admin's `reprocess`. */
+export const finalStates = ['processed', 'failed', 'loopback', 'skipped', 'rejected'] as const;
+export type FinalState = (typeof finalStates)[number];
+
+export type IntakeSource = 'smtp' | 'file' | 'stdin' | 'maildir' | 'mbox' | 'pop3' | 'imap';
+
+/** The spool row of one message as the rest of the engine sees it. */
+export interface MessageRow {
+  id: number;
+  mailbox: string;
+  source: IntakeSource;
+  dedupeKey: string;
+  rawSha256: string;
+  rawSize: number;
+  rawPurged: boolean;
+  messageId: string | null;
+  subject: string | null;
+  from: string | null;
+  state: MessageState;
+  outcome: string | null;
+  recordId: number | null;
+  attempts: number;
+  nextAttemptAt: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  errorCode: string | null;
+  error: string | null;
+  receivedAt: number;
+  finishedAt: number | null;
+  duplicates: number;
+}
+
+/** One step of the decision trace: what a stage looked at, what it concluded, and why. */
+export interface TraceStep {
+  stage: string;
+  looked: string;
+  concluded: string;
+  why: string;
+}
+
+export interface RecordRow {
+  id: number;
+  type: string;
+  number: string;
+  subject: string;
+  requester: string;
+  firstText: string;
+  createdAt: number;
+  updatedAt: number;
+  messageCount: number;
+}
+
+export interface AttachmentRow {
+  messageId: number;
+  ordinal: number;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  contentId: string | null;
+  inline: boolean;
+}

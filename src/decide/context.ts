@@ -1,0 +1,54 @@
+import type { ErrorCode } from '../core/errors.ts';
+import type { FinalState, MessageRow, TraceStep } from '../core/message.ts';
+import type { ParsedMessage, RecordChange } from '../core/plan.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import type { StoreReader } from '../store/store.ts';
+
+export interface ParseLimits {
+  headerSize: number;
+  mimeDepth: number;
+  parts: number;
+  attachments: number;
+  attachmentsTotalSize: number;
+}
+
+export interface MailboxSettings {
+  address: string;
+  recordType: string;
+}
+
+export interface RecordTypeSettings {
+  prefix: string;
+  digits: number;
+}
+
+/** What every stage may read. Nothing here can write to the store. */
+export interface DecideContext {
+  message: MessageRow;
+  mailbox: MailboxSettings;
+  recordTypes: Readonly<Record<string, RecordTypeSettings>>;
+  limits: ParseLimits;
+  store: StoreReader;
+  blobs: BlobStore;
+  now: () => number;
+}
+
+/** What the stages build up, in order; the plan is made from it at the end. */
+export interface Draft {
+  trace: TraceStep[];
+  parsed?: ParsedMessage;
+  record?: RecordChange;
+  outcome?: 'created' | 'attached' | 'ignored';
+}
+
+/** A stage's answer: go on, stop with a final state, or quarantine/retry with a code. */
+export type StageOutcome =
+  | { kind: 'continue' }
+  | { kind: 'stop'; state: FinalState; why: string }
+  | { kind: 'quarantine'; code: ErrorCode; reason: string }
+  | { kind: 'retry'; code: ErrorCode; reason: string };
+
+export interface Stage {
+  name: string;
+  run(ctx: DecideContext, draft: Draft): Promise<StageOutcome>;
+}

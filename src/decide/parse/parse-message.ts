@@ -1,0 +1,181 @@
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MailParser, type AddressObject, type AttachmentStream, type HeaderValue, type MessageText } from 'mailparser';
+import { PostroomError } from '../../core/errors.ts';
+import { messageIdList, normalizeMessageId } from '../../core/message-id.ts';
+import type { Address, AttachmentMeta, ParsedMessage } from '../../core/plan.ts';
+import type { BlobStore } from '../../store/blob-store.ts';
+import type { ParseLimits } from '../context.ts';
+import { safeFilename } from './safe-filename.ts';
+
+/** A MIME node as mailsplit hands it to mailparser; only what the limits need. */
+interface SplitNode {
+  type: string;
+  parentNode?: SplitNode | false;
+}
+type ChunkHandler = (data: SplitNode, done: (err?: Error) => void) => void;
+
+/**
+ * Parses a raw message from blob storage with mailparser's streaming API: attachments go
+ * straight to blob storage and are never held in memory. Limits throw a permanent
+ * PostroomError with the reason.
+ */
+export async function parseMessage(blobs: BlobStore, rawSha256: string, limits: ParseLimits): Promise<ParsedMessage> {
+  const parser = new MailParser({
+    maxHeadSize: limits.headerSize,
+    maxChildNodes: limits.parts,
+    skipImageLinks: true,
+    skipTextLinks: true,
+    skipTextToHtml: true,
+  });
+  enforceStructureLimits(parser, limits);
+
+  let headers = new Map<string, HeaderValue>();
+  parser.on('headers', (h) => {
+    headers = h;
+  });
+  const attachments: AttachmentMeta[] = [];
+  let attachmentBytes = 0;
+  let text = '';
+  let html: string | null = null;
+
+  const collector = new Transform({
+    objectMode: true,
+    transform(data: AttachmentStream | MessageText, _enc, done) {
+      if (data.type === 'text') {
+        text = data.text ?? '';
+        html = typeof data.html === 'string' ? data.html : null;
+        done();
+        return;
+      }
+      const ordinal = attachments.length + 1;
+      if (ordinal > limits.attachments) {
+        done(new PostroomError('too_many_attachments', `more than ${limits.attachments} attachments (limits.attachments)`));
+        return;
+      }
+      const meter = new Transform({
+        transform(chunk: Buffer, _e, next) {
+          attachmentBytes += chunk.length;
+          if (attachmentBytes > limits.attachmentsTotalSize) {
+            next(
+              new PostroomError(
+                'attachments_too_large',
+                `attachments exceed ${limits.attachmentsTotalSize} bytes in total (limits.attachmentsTotalSize)`,
+              ),
+            );
+            return;
+          }
+          next(null, chunk);
+        },
+      });
+      blobs
+        .put(data.content.pipe(meter))
+        .then((blob) => {
+          const contentType = (data.contentType || 'application/octet-stream').toLowerCase();
+          attachments.push({
+            ordinal,
+            filename: safeFilename(data.filename, ordinal, contentType),
+            contentType,
+            size: blob.size,
+            sha256: blob.sha256,
+            contentId: normalizeMessageId(data.contentId ?? data.cid ?? null),
+            inline: data.contentDisposition === 'inline' || data.related === true,
+          });
+          data.release?.();
+          done();
+        })
+        .catch((err: unknown) => {
+          data.release?.();
+          done(err instanceof Error ? err : new Error(String(err)));
+        });
+    },
+  });
+
+  try {
+    await pipeline(blobs.open(rawSha256), parser, collector);
+  } catch (err) {
+    throw classifyParseError(err);
+  }
+
+  const cidMap: Record<string, number> = {};
+  for (const a of attachments) if (a.contentId) cidMap[a.contentId] = a.ordinal;
+  return {
+    messageId: normalizeMessageId(headerText(headers.get('message-id'))[0]),
+    inReplyTo: messageIdList(headerText(headers.get('in-reply-to'))),
+    references: messageIdList(headerText(headers.get('references'))),
+    subject: headerText(headers.get('subject'))[0] ?? '',
+    from: firstAddress(headers.get('from')),
+    to: addresses(headers.get('to')),
+    cc: addresses(headers.get('cc')),
+    date: dateOf(headers.get('date')),
+    headers: Object.fromEntries([...headers].map(([name, value]) => [name, headerText(value)])),
+    text,
+    html,
+    attachments,
+    cidMap,
+  };
+}
+
+/**
+ * mailparser has no MIME depth limit and reports part overflow only as a generic error, so we
+ * wrap its (internal) per-node hook. If a mailparser upgrade removes the hook we fail loudly
+ * here rather than silently lose the limit; the hostile-input test pins this.
+ */
+function enforceStructureLimits(parser: MailParser, limits: ParseLimits): void {
+  const target = parser as unknown as { processChunk?: ChunkHandler };
+  const original = target.processChunk;
+  if (typeof original !== 'function') throw new PostroomError('internal', 'mailparser no longer exposes processChunk');
+  let nodes = 0;
+  target.processChunk = (data, done) => {
+    if (data.type === 'node') {
+      nodes += 1;
+      if (nodes > limits.parts) return done(new PostroomError('too_many_parts', `more than ${limits.parts} MIME parts (limits.parts)`));
+      let depth = 0;
+      for (let node = data.parentNode; node; node = node.parentNode) depth += 1;
+      if (depth > limits.mimeDepth) {
+        return done(new PostroomError('mime_too_deep', `MIME nesting deeper than ${limits.mimeDepth} levels (limits.mimeDepth)`));
+      }
+    }
+    original.call(parser, data, done);
+  };
+}
+
+function classifyParseError(err: unknown): PostroomError {
+  if (err instanceof PostroomError) return err;
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'EMAXLEN') return new PostroomError('header_too_large', 'a MIME header block exceeds limits.headerSize', { cause: err });
+  if (/child nodes/i.test(e.message ?? '')) return new PostroomError('too_many_parts', 'too many MIME parts (limits.parts)', { cause: err });
+  if (e.code === 'ENOENT') return new PostroomError('raw_missing', 'the raw message is missing from blob storage', { cause: err });
+  return new PostroomError('unparseable', `MIME parse failed: ${e.message ?? String(err)}`, { cause: err });
+}
+
+function headerText(value: HeaderValue | undefined): string[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value.flatMap((v) => headerText(v as HeaderValue));
+  if (typeof value === 'string') return [value];
+  if (value instanceof Date) return [Number.isNaN(value.getTime()) ? '' : value.toISOString()];
+  if (typeof value === 'object' && 'text' in value && typeof value.text === 'string') return [value.text];
+  if (typeof value === 'object' && 'value' in value && typeof value.value === 'string') return [value.value];
+  return [String(value)];
+}
+
+function addresses(value: HeaderValue | undefined): Address[] {
+  const list = Array.isArray(value) ? value : value ? [value] : [];
+  const out: Address[] = [];
+  const visit = (entries: AddressObject['value']): void => {
+    for (const entry of entries) {
+      if (entry.group) visit(entry.group);
+      else if (entry.address) out.push({ address: entry.address.toLowerCase(), name: entry.name ?? '' });
+    }
+  };
+  for (const item of list) if (typeof item === 'object' && item !== null && 'value' in item && Array.isArray(item.value)) visit(item.value);
+  return out;
+}
+
+function firstAddress(value: HeaderValue | undefined): Address | null {
+  return addresses(value)[0] ?? null;
+}
+
+function dateOf(value: HeaderValue | undefined): number | null {
+  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.getTime() : null;
+}

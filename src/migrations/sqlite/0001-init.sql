@@ -1,0 +1,87 @@
+-- Spool, records and the seams later stages fill. Times are epoch milliseconds.
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  mailbox TEXT NOT NULL,
+  source TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  raw_sha256 TEXT NOT NULL,
+  raw_size INTEGER NOT NULL,
+  raw_purged INTEGER NOT NULL DEFAULT 0,
+  message_id TEXT,
+  subject TEXT,
+  from_addr TEXT,
+  state TEXT NOT NULL DEFAULT 'queued',
+  outcome TEXT,
+  record_id INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT,
+  lease_expires_at INTEGER,
+  error_code TEXT,
+  error TEXT,
+  trace TEXT NOT NULL DEFAULT '[]',
+  received_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  duplicates INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (mailbox, dedupe_key)
+);
+CREATE INDEX messages_claim ON messages (state, next_attempt_at, id);
+CREATE INDEX messages_message_id ON messages (message_id);
+CREATE INDEX messages_record ON messages (record_id);
+
+-- Every intake attempt, so a duplicate delivery is visible rather than silently dropped.
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_ref INTEGER NOT NULL REFERENCES messages (id),
+  source TEXT NOT NULL,
+  origin TEXT,
+  duplicate INTEGER NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX deliveries_message ON deliveries (message_ref);
+
+CREATE TABLE record_counters (
+  type TEXT PRIMARY KEY,
+  last INTEGER NOT NULL
+);
+
+CREATE TABLE records (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  type TEXT NOT NULL,
+  number TEXT NOT NULL UNIQUE,
+  subject TEXT NOT NULL,
+  requester TEXT NOT NULL,
+  first_text TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  message_count INTEGER NOT NULL DEFAULT 1
+);
+
+-- One entry per message on a record; the unique message_ref makes a replayed apply a no-op.
+CREATE TABLE record_entries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  record_id INTEGER NOT NULL REFERENCES records (id),
+  message_ref INTEGER NOT NULL UNIQUE REFERENCES messages (id),
+  kind TEXT NOT NULL,
+  text TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE attachments (
+  message_ref INTEGER NOT NULL REFERENCES messages (id),
+  ordinal INTEGER NOT NULL,
+  filename TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  content_id TEXT,
+  inline INTEGER NOT NULL,
+  PRIMARY KEY (message_ref, ordinal)
+);
+
+-- Mail we sent (the outbound issue fills it); replies to these attach to their record.
+CREATE TABLE sent_messages (
+  message_id TEXT PRIMARY KEY,
+  record_id INTEGER NOT NULL REFERENCES records (id),
+  sent_at INTEGER NOT NULL
+);

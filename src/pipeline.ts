@@ -1,0 +1,44 @@
+import { PostroomError } from './core/errors.ts';
+import type { Plan } from './core/plan.ts';
+import { threadStage } from './decide/categorize/thread-stage.ts';
+import type { DecideContext, Draft, Stage } from './decide/context.ts';
+import { parseStage } from './decide/parse/parse-stage.ts';
+import { defaultRecordStage } from './decide/route/default-record-stage.ts';
+
+/**
+ * The stages of decide, in order: the architecture diagram in code.
+ * parse → screen → identify → categorize → route. Screen and identify join this list
+ * (between parse and categorize) when they are built; nothing else changes.
+ */
+export const stages: readonly Stage[] = [parseStage, threadStage, defaultRecordStage];
+
+/** Runs the stages over one message: reads the store, writes nothing, returns the plan with its trace. */
+export async function decide(ctx: DecideContext, pipeline: readonly Stage[] = stages): Promise<Plan> {
+  const draft: Draft = { trace: [] };
+  for (const stage of pipeline) {
+    const result = await stage.run(ctx, draft);
+    if (result.kind === 'continue') continue;
+    if (result.kind === 'retry') throw new PostroomError(result.code, result.reason);
+    if (result.kind === 'quarantine') return planFrom(ctx, draft, 'failed', { code: result.code, reason: result.reason });
+    draft.trace.push({ stage: stage.name, looked: '', concluded: result.state, why: result.why });
+    return planFrom(ctx, draft, result.state, null);
+  }
+  return planFrom(ctx, draft, 'processed', null);
+}
+
+function planFrom(ctx: DecideContext, draft: Draft, state: Plan['state'], error: Plan['error']): Plan {
+  const p = draft.parsed;
+  return {
+    state,
+    outcome: error ? 'quarantined' : (draft.outcome ?? 'ignored'),
+    summary: {
+      messageId: p?.messageId ?? ctx.message.messageId,
+      subject: p?.subject ?? ctx.message.subject ?? '',
+      from: p?.from?.address ?? ctx.message.from,
+    },
+    record: error ? null : (draft.record ?? null),
+    attachments: p?.attachments ?? [],
+    trace: draft.trace,
+    error,
+  };
+}

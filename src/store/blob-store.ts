@@ -1,0 +1,22 @@
+import type { Readable } from 'node:stream';
+
+export interface BlobInfo {
+  sha256: string;
+  size: number;
+}
+
+export interface PutOptions {
+  /** bytes; more than this aborts the write with `message_too_large` */
+  maxSize?: number;
+  /** sees every chunk as it passes, e.g. to peek at the header block */
+  observe?: (chunk: Buffer) => void;
+}
+
+/** Content-addressed storage of raw mail and attachments. */
+export interface BlobStore {
+  /** Durable on return: the bytes are on disk (fsynced) under their hash. */
+  put(source: Readable, options?: PutOptions): Promise<BlobInfo>;
+  open(sha256: string): Readable;
+  exists(sha256: string): Promise<boolean>;
+  delete(sha256: string): Promise<void>;
+}

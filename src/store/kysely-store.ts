@@ -1,0 +1,428 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { PostroomError } from '../core/errors.ts';
+import type { MessageState, TraceStep } from '../core/message.ts';
+import type {
+  FinishFields,
+  MessageFilter,
+  NewMessage,
+  SpoolResult,
+  StatusReport,
+  Store,
+  StoreReader,
+  StoreWriter,
+  ThreadMatch,
+} from './store.ts';
+import type { Database } from './tables.ts';
+import { parseTrace, toAttachmentRow, toMessageRow, toRecordRow } from './row-mapping.ts';
+import type { AttachmentRow, MessageRow, RecordRow } from '../core/message.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Reads shared by the store and its transactions. */
+class Reader implements StoreReader {
+  protected readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  async getMessage(id: number): Promise<MessageRow | undefined> {
+    const row = await this.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toMessageRow(row);
+  }
+
+  async getTrace(id: number): Promise<TraceStep[]> {
+    const row = await this.db.selectFrom('messages').select('trace').where('id', '=', id).executeTakeFirst();
+    return row ? parseTrace(row.trace) : [];
+  }
+
+  async listMessages(filter: MessageFilter): Promise<MessageRow[]> {
+    let query = this.db.selectFrom('messages').selectAll();
+    if (filter.state) query = query.where('state', '=', filter.state);
+    if (filter.mailbox) query = query.where('mailbox', '=', filter.mailbox);
+    const rows = await query.orderBy('id').limit(filter.limit ?? 1000).execute();
+    return rows.map(toMessageRow);
+  }
+
+  async listAttachments(messageRef: number): Promise<AttachmentRow[]> {
+    const rows = await this.db.selectFrom('attachments').selectAll().where('message_ref', '=', messageRef).orderBy('ordinal').execute();
+    return rows.map(toAttachmentRow);
+  }
+
+  async getRecord(id: number): Promise<RecordRow | undefined> {
+    const row = await this.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRecordRow(row);
+  }
+
+  async listRecords(limit: number): Promise<RecordRow[]> {
+    const rows = await this.db.selectFrom('records').selectAll().orderBy('id').limit(limit).execute();
+    return rows.map(toRecordRow);
+  }
+
+  async findThread(messageIds: readonly string[], excludeRef: number): Promise<ThreadMatch | undefined> {
+    if (messageIds.length === 0) return undefined;
+    const sent = await this.db
+      .selectFrom('sent_messages')
+      .select(['message_id', 'record_id'])
+      .where('message_id', 'in', [...messageIds])
+      .execute();
+    const stored = await this.db
+      .selectFrom('messages')
+      .select(['message_id', 'record_id'])
+      .where('message_id', 'in', [...messageIds])
+      .where('record_id', 'is not', null)
+      .where('id', '!=', excludeRef)
+      .execute();
+    // The newest reference (last in References, or In-Reply-To) is the closest parent.
+    for (const id of [...messageIds].reverse()) {
+      const s = sent.find((r) => r.message_id === id);
+      if (s) return { recordId: Number(s.record_id), via: 'sent', messageId: id };
+      const m = stored.find((r) => r.message_id === id);
+      if (m && m.record_id !== null) return { recordId: Number(m.record_id), via: 'stored', messageId: id };
+    }
+    return undefined;
+  }
+
+  async findEntryRecord(messageRef: number): Promise<number | undefined> {
+    const row = await this.db.selectFrom('record_entries').select('record_id').where('message_ref', '=', messageRef).executeTakeFirst();
+    return row ? Number(row.record_id) : undefined;
+  }
+
+  async countRawUsers(sha256: string, excludeRef: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('raw_sha256', '=', sha256)
+      .where('raw_purged', '=', 0)
+      .where('id', '!=', excludeRef)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async status(): Promise<StatusReport> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(['mailbox', 'state', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('duplicates').as('dups')])
+      .groupBy(['mailbox', 'state'])
+      .execute();
+    const report: StatusReport = { byState: {}, byMailbox: {}, oldestQueuedAt: null, records: 0, duplicates: 0 };
+    for (const row of rows) {
+      const state = row.state as MessageState;
+      const n = Number(row.n);
+      report.byState[state] = (report.byState[state] ?? 0) + n;
+      const box = (report.byMailbox[row.mailbox] ??= {});
+      box[state] = (box[state] ?? 0) + n;
+      report.duplicates += Number(row.dups ?? 0);
+    }
+    const oldest = await this.db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.min<number>('received_at').as('t'))
+      .where('state', 'in', ['queued', 'deferred', 'processing'])
+      .executeTakeFirst();
+    report.oldestQueuedAt = oldest?.t == null ? null : Number(oldest.t);
+    const records = await this.db.selectFrom('records').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    report.records = Number(records?.n ?? 0);
+    return report;
+  }
+}
+
+class Writer extends Reader implements StoreWriter {
+  async holdLease(id: number, owner: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('messages')
+      .set((eb) => ({ lease_expires_at: eb.ref('lease_expires_at') }))
+      .where('id', '=', id)
+      .where('state', '=', 'processing')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async finishMessage(id: number, owner: string, f: FinishFields): Promise<boolean> {
+    const result = await this.db
+      .updateTable('messages')
+      .set({
+        state: f.state,
+        outcome: f.outcome,
+        record_id: f.recordId,
+        message_id: f.messageId,
+        subject: f.subject,
+        from_addr: f.from,
+        trace: JSON.stringify(f.trace),
+        error_code: f.errorCode,
+        error: f.error,
+        finished_at: f.now,
+        lease_owner: null,
+        lease_expires_at: null,
+      })
+      .where('id', '=', id)
+      .where('state', '=', 'processing')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async allocateNumber(type: string): Promise<number> {
+    await this.db.insertInto('record_counters').values({ type, last: 0 }).onConflict((oc) => oc.column('type').doNothing()).execute();
+    const row = await this.db
+      .updateTable('record_counters')
+      .set((eb) => ({ last: eb('last', '+', 1) }))
+      .where('type', '=', type)
+      .returning('last')
+      .executeTakeFirstOrThrow();
+    return Number(row.last);
+  }
+
+  async insertRecord(r: Omit<RecordRow, 'id' | 'messageCount'>): Promise<number> {
+    const row = await this.db
+      .insertInto('records')
+      .values({
+        type: r.type,
+        number: r.number,
+        subject: r.subject,
+        requester: r.requester,
+        first_text: r.firstText,
+        created_at: r.createdAt,
+        updated_at: r.updatedAt,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  async touchRecord(recordId: number, now: number): Promise<void> {
+    await this.db
+      .updateTable('records')
+      .set((eb) => ({ updated_at: now, message_count: eb('message_count', '+', 1) }))
+      .where('id', '=', recordId)
+      .execute();
+  }
+
+  async insertEntry(e: { recordId: number; messageRef: number; kind: string; text: string; now: number }): Promise<void> {
+    await this.db
+      .insertInto('record_entries')
+      .values({ record_id: e.recordId, message_ref: e.messageRef, kind: e.kind, text: e.text, created_at: e.now })
+      .execute();
+  }
+
+  async insertAttachments(rows: readonly AttachmentRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto('attachments')
+      .values(
+        rows.map((a) => ({
+          message_ref: a.messageId,
+          ordinal: a.ordinal,
+          filename: a.filename,
+          content_type: a.contentType,
+          size: a.size,
+          sha256: a.sha256,
+          content_id: a.contentId,
+          inline: a.inline ? 1 : 0,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['message_ref', 'ordinal']).doNothing())
+      .execute();
+  }
+
+  async recordSent(messageId: string, recordId: number, now: number): Promise<void> {
+    await this.db
+      .insertInto('sent_messages')
+      .values({ message_id: messageId, record_id: recordId, sent_at: now })
+      .onConflict((oc) => oc.column('message_id').doNothing())
+      .execute();
+  }
+}
+
+/** The store over Kysely; the two backends differ only in how they open and how they claim. */
+export class KyselyStore extends Reader implements Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  private readonly kysely: Kysely<Database>;
+
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
+    super(db);
+    this.kysely = db;
+    this.dialect = dialect;
+  }
+
+  async spool(m: NewMessage): Promise<SpoolResult> {
+    return this.guard(() =>
+      this.kysely.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('messages')
+          .values({
+            mailbox: m.mailbox,
+            source: m.source,
+            dedupe_key: m.dedupeKey,
+            raw_sha256: m.rawSha256,
+            raw_size: m.rawSize,
+            message_id: m.messageId,
+            subject: m.subject,
+            from_addr: m.from,
+            received_at: m.receivedAt,
+          })
+          .onConflict((oc) => oc.columns(['mailbox', 'dedupe_key']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        let id: number;
+        let duplicate = false;
+        if (inserted) {
+          id = Number(inserted.id);
+        } else {
+          duplicate = true;
+          const existing = await trx
+            .updateTable('messages')
+            .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
+            .where('mailbox', '=', m.mailbox)
+            .where('dedupe_key', '=', m.dedupeKey)
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          id = Number(existing.id);
+        }
+        await trx
+          .insertInto('deliveries')
+          .values({ message_ref: id, source: m.source, origin: m.origin, duplicate: duplicate ? 1 : 0, received_at: m.receivedAt })
+          .execute();
+        return { id, duplicate };
+      }),
+    );
+  }
+
+  async claim(owner: string, limit: number, now: number, leaseMs: number): Promise<MessageRow[]> {
+    return this.guard(async () => {
+      let due = this.kysely
+        .selectFrom('messages')
+        .select('id')
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('state', 'in', ['queued', 'deferred']), eb('next_attempt_at', '<=', now)]),
+            eb.and([eb('state', '=', 'processing'), eb('lease_expires_at', '<', now)]),
+          ]),
+        )
+        .orderBy('id')
+        .limit(limit);
+      // PostgreSQL: concurrent workers skip each other's rows instead of waiting on them.
+      // SQLite has one writer at a time, so the single UPDATE below is already exclusive.
+      if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
+      const rows = await this.kysely
+        .updateTable('messages')
+        .set((eb) => ({
+          state: 'processing',
+          lease_owner: owner,
+          lease_expires_at: now + leaseMs,
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where('id', 'in', due)
+        .returningAll()
+        .execute();
+      return rows.map(toMessageRow).sort((a, b) => a.id - b.id);
+    });
+  }
+
+  async renew(owner: string, ids: readonly number[], until: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.guard(() =>
+      this.kysely
+        .updateTable('messages')
+        .set({ lease_expires_at: until })
+        .where('id', 'in', [...ids])
+        .where('lease_owner', '=', owner)
+        .where('state', '=', 'processing')
+        .execute(),
+    );
+  }
+
+  async defer(id: number, owner: string, f: { nextAttemptAt: number; errorCode: string; error: string; trace: TraceStep[] }): Promise<void> {
+    await this.guard(() =>
+      this.kysely
+        .updateTable('messages')
+        .set({
+          state: 'deferred',
+          next_attempt_at: f.nextAttemptAt,
+          error_code: f.errorCode,
+          error: f.error,
+          trace: JSON.stringify(f.trace),
+          lease_owner: null,
+          lease_expires_at: null,
+        })
+        .where('id', '=', id)
+        .where('lease_owner', '=', owner)
+        .execute(),
+    );
+  }
+
+  async release(id: number, owner: string): Promise<void> {
+    await this.guard(() =>
+      this.kysely
+        .updateTable('messages')
+        .set((eb) => ({ state: 'queued', lease_owner: null, lease_expires_at: null, attempts: eb('attempts', '-', 1) }))
+        .where('id', '=', id)
+        .where('lease_owner', '=', owner)
+        .where('state', '=', 'processing')
+        .execute(),
+    );
+  }
+
+  async releaseOwners(owners: readonly string[]): Promise<number> {
+    if (owners.length === 0) return 0;
+    const result = await this.guard(() =>
+      this.kysely
+        .updateTable('messages')
+        .set({ state: 'queued', lease_owner: null, lease_expires_at: null })
+        .where('lease_owner', 'in', [...owners])
+        .where('state', '=', 'processing')
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows);
+  }
+
+  async leaseOwners(): Promise<string[]> {
+    const rows = await this.guard(() =>
+      this.kysely.selectFrom('messages').select('lease_owner').distinct().where('state', '=', 'processing').execute(),
+    );
+    return rows.flatMap((r) => (r.lease_owner ? [r.lease_owner] : []));
+  }
+
+  async requeue(target: { ids: readonly number[] } | { state: MessageState }, now: number): Promise<number> {
+    let query = this.kysely.updateTable('messages').set({
+      state: 'queued',
+      attempts: 0,
+      next_attempt_at: now,
+      lease_owner: null,
+      lease_expires_at: null,
+      error_code: null,
+      error: null,
+      finished_at: null,
+    });
+    if ('ids' in target) {
+      if (target.ids.length === 0) return 0;
+      query = query.where('id', 'in', [...target.ids]);
+    } else {
+      query = query.where('state', '=', target.state);
+    }
+    // A purged message has no raw bytes left to decide on again.
+    const result = await this.guard(() => query.where('raw_purged', '=', 0).where('state', '!=', 'processing').executeTakeFirst());
+    return Number(result.numUpdatedRows);
+  }
+
+  async markPurged(id: number): Promise<void> {
+    await this.guard(() => this.kysely.updateTable('messages').set({ raw_purged: 1 }).where('id', '=', id).execute());
+  }
+
+  async transaction<T>(work: (tx: StoreWriter) => Promise<T>): Promise<T> {
+    return this.guard(() => this.kysely.transaction().execute((trx) => work(new Writer(trx))));
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy();
+  }
+
+  /** Database failures surface as the temporary `store_unavailable`, so callers retry or answer 4xx. */
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof PostroomError) throw err;
+      throw new PostroomError('store_unavailable', `database error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+}

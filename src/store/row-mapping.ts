@@ -1,0 +1,68 @@
+import type { Selectable } from 'kysely';
+import type { AttachmentRow, IntakeSource, MessageRow, MessageState, RecordRow, TraceStep } from '../core/message.ts';
+import type { AttachmentsTable, MessagesTable, RecordsTable } from './tables.ts';
+
+/** Database row → the engine's message type. */
+export function toMessageRow(r: Selectable<MessagesTable>): MessageRow {
+  return {
+    id: Number(r.id),
+    mailbox: r.mailbox,
+    source: r.source as IntakeSource,
+    dedupeKey: r.dedupe_key,
+    rawSha256: r.raw_sha256,
+    rawSize: Number(r.raw_size),
+    rawPurged: Number(r.raw_purged) === 1,
+    messageId: r.message_id,
+    subject: r.subject,
+    from: r.from_addr,
+    state: r.state as MessageState,
+    outcome: r.outcome,
+    recordId: r.record_id === null ? null : Number(r.record_id),
+    attempts: Number(r.attempts),
+    nextAttemptAt: Number(r.next_attempt_at),
+    leaseOwner: r.lease_owner,
+    leaseExpiresAt: r.lease_expires_at === null ? null : Number(r.lease_expires_at),
+    errorCode: r.error_code,
+    error: r.error,
+    receivedAt: Number(r.received_at),
+    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+    duplicates: Number(r.duplicates),
+  };
+}
+
+export function toRecordRow(r: Selectable<RecordsTable>): RecordRow {
+  return {
+    id: Number(r.id),
+    type: r.type,
+    number: r.number,
+    subject: r.subject,
+    requester: r.requester,
+    firstText: r.first_text,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    messageCount: Number(r.message_count),
+  };
+}
+
+export function toAttachmentRow(r: Selectable<AttachmentsTable>): AttachmentRow {
+  return {
+    messageId: Number(r.message_ref),
+    ordinal: Number(r.ordinal),
+    filename: r.filename,
+    contentType: r.content_type,
+    size: Number(r.size),
+    sha256: r.sha256,
+    contentId: r.content_id,
+    inline: Number(r.inline) === 1,
+  };
+}
+
+/** The stored trace column; a damaged one reads as empty rather than breaking a listing. */
+export function parseTrace(text: string): TraceStep[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? (value as TraceStep[]) : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,113 @@
+import type { IntakeSource, MessageRow, MessageState, RecordRow, TraceStep, AttachmentRow } from '../core/message.ts';
+
+/** A raw message just written to blob storage, about to get its spool row. */
+export interface NewMessage {
+  mailbox: string;
+  source: IntakeSource;
+  /** where it came from: a peer address, a file path; for the deliveries log */
+  origin: string | null;
+  dedupeKey: string;
+  rawSha256: string;
+  rawSize: number;
+  messageId: string | null;
+  subject: string | null;
+  from: string | null;
+  receivedAt: number;
+}
+
+export interface SpoolResult {
+  id: number;
+  duplicate: boolean;
+}
+
+export interface MessageFilter {
+  state?: MessageState;
+  mailbox?: string;
+  limit?: number;
+}
+
+export interface ThreadMatch {
+  recordId: number;
+  via: 'sent' | 'stored';
+  messageId: string;
+}
+
+export interface StatusReport {
+  byState: Partial<Record<MessageState, number>>;
+  byMailbox: Record<string, Partial<Record<MessageState, number>>>;
+  oldestQueuedAt: number | null;
+  records: number;
+  duplicates: number;
+}
+
+/** Reads that decide and the faces may do. Nothing here writes. */
+export interface StoreReader {
+  getMessage(id: number): Promise<MessageRow | undefined>;
+  getTrace(id: number): Promise<TraceStep[]>;
+  listMessages(filter: MessageFilter): Promise<MessageRow[]>;
+  listAttachments(messageRef: number): Promise<AttachmentRow[]>;
+  getRecord(id: number): Promise<RecordRow | undefined>;
+  listRecords(limit: number): Promise<RecordRow[]>;
+  /** The record of the first of these Message-IDs that is mail we sent or stored (other than `excludeRef`). */
+  findThread(messageIds: readonly string[], excludeRef: number): Promise<ThreadMatch | undefined>;
+  /** The record this message was already applied to, if a previous run committed it. */
+  findEntryRecord(messageRef: number): Promise<number | undefined>;
+  status(): Promise<StatusReport>;
+  /** How many other unpurged messages share this raw blob (a duplicate in another mailbox). */
+  countRawUsers(sha256: string, excludeRef: number): Promise<number>;
+}
+
+export interface FinishFields {
+  state: MessageState;
+  outcome: string | null;
+  recordId: number | null;
+  messageId: string | null;
+  subject: string | null;
+  from: string | null;
+  trace: TraceStep[];
+  errorCode: string | null;
+  error: string | null;
+  now: number;
+}
+
+/** Writes that only apply performs, inside one transaction. */
+export interface StoreWriter extends StoreReader {
+  /**
+   * Confirms `owner` still holds the message's lease; false when another worker took it over.
+   * It is a write, so on SQLite it takes the write lock before the transaction reads anything.
+   */
+  holdLease(id: number, owner: string): Promise<boolean>;
+  /** Moves a claimed message to its final state; false when `owner` no longer holds the lease. */
+  finishMessage(id: number, owner: string, fields: FinishFields): Promise<boolean>;
+  /** The next number of a record type; gap-free because it commits or rolls back with the record. */
+  allocateNumber(type: string): Promise<number>;
+  insertRecord(record: Omit<RecordRow, 'id' | 'messageCount'>): Promise<number>;
+  touchRecord(recordId: number, now: number): Promise<void>;
+  insertEntry(entry: { recordId: number; messageRef: number; kind: string; text: string; now: number }): Promise<void>;
+  insertAttachments(rows: readonly AttachmentRow[]): Promise<void>;
+  recordSent(messageId: string, recordId: number, now: number): Promise<void>;
+}
+
+/** The store: one interface, SQLite and PostgreSQL behind it. */
+export interface Store extends StoreReader {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Commits the spool row (or counts a duplicate delivery). Called only after the raw bytes are durable. */
+  spool(message: NewMessage): Promise<SpoolResult>;
+  /** Leases up to `limit` messages that are due: queued, deferred and due, or processing with an expired lease. */
+  claim(owner: string, limit: number, now: number, leaseMs: number): Promise<MessageRow[]>;
+  /** Extends the lease of messages still being worked on. */
+  renew(owner: string, ids: readonly number[], until: number): Promise<void>;
+  /** Puts a claimed message back to wait for a retry. */
+  defer(id: number, owner: string, fields: { nextAttemptAt: number; errorCode: string; error: string; trace: TraceStep[] }): Promise<void>;
+  /** Hands a claimed message back untouched (drain on shutdown). */
+  release(id: number, owner: string): Promise<void>;
+  /** Frees every lease held by these owners (workers known to be dead). */
+  releaseOwners(owners: readonly string[]): Promise<number>;
+  /** Owners currently holding leases, to find dead ones. */
+  leaseOwners(): Promise<string[]>;
+  /** Queues messages again for an admin's reprocess; returns how many. */
+  requeue(target: { ids: readonly number[] } | { state: MessageState }, now: number): Promise<number>;
+  markPurged(id: number): Promise<void>;
+  transaction<T>(work: (tx: StoreWriter) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

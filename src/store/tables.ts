@@ -1,0 +1,96 @@
+import type { Generated } from 'kysely';
+
+/** Row shapes as the database holds them (both dialects; flags are 0/1 integers). */
+export interface MessagesTable {
+  id: Generated<number>;
+  mailbox: string;
+  source: string;
+  dedupe_key: string;
+  raw_sha256: string;
+  raw_size: number;
+  raw_purged: Generated<number>;
+  message_id: string | null;
+  subject: string | null;
+  from_addr: string | null;
+  state: Generated<string>;
+  outcome: string | null;
+  record_id: number | null;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<number>;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  error_code: string | null;
+  error: string | null;
+  trace: Generated<string>;
+  received_at: number;
+  finished_at: number | null;
+  duplicates: Generated<number>;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  message_ref: number;
+  source: string;
+  origin: string | null;
+  duplicate: number;
+  received_at: number;
+}
+
+export interface RecordCountersTable {
+  type: string;
+  last: number;
+}
+
+export interface RecordsTable {
+  id: Generated<number>;
+  type: string;
+  number: string;
+  subject: string;
+  requester: string;
+  first_text: string;
+  created_at: number;
+  updated_at: number;
+  message_count: Generated<number>;
+}
+
+export interface RecordEntriesTable {
+  id: Generated<number>;
+  record_id: number;
+  message_ref: number;
+  kind: string;
+  text: string;
+  created_at: number;
+}
+
+export interface AttachmentsTable {
+  message_ref: number;
+  ordinal: number;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  content_id: string | null;
+  inline: number;
+}
+
+export interface SentMessagesTable {
+  message_id: string;
+  record_id: number;
+  sent_at: number;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  applied_at: number;
+}
+
+export interface Database {
+  messages: MessagesTable;
+  deliveries: DeliveriesTable;
+  record_counters: RecordCountersTable;
+  records: RecordsTable;
+  record_entries: RecordEntriesTable;
+  attachments: AttachmentsTable;
+  sent_messages: SentMessagesTable;
+  schema_migrations: SchemaMigrationsTable;
+}
