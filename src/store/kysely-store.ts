@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { PostroomError } from '../core/errors.ts';
 import type { MessageState, TraceStep } from '../core/message.ts';
 import type {

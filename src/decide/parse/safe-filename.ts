@@ -8,7 +8,6 @@ const reserved = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
  */
 export function safeFilename(name: string | undefined, ordinal: number, contentType: string): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   let clean = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').replace(/^[.\s]+/, '').trim();
   if (reserved.test(clean)) clean = `_${clean}`;
   if (clean.length > 200) {

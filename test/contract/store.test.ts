@@ -1,0 +1,200 @@
+// The store contract: the same behaviour on every backend (SQLite always, PostgreSQL under npm test).
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import type { NewMessage } from '../../src/store/store.ts';
+import { backends, openTestStore, type TestStore } from '../support/engine.ts';
+
+function newMessage(n: number, overrides: Partial<NewMessage> = {}): NewMessage {
+  return {
+    mailbox: 'support@localhost',
+    source: 'smtp',
+    origin: '127.0.0.1',
+    dedupeKey: `sha256:${String(n).padStart(64, '0')}`,
+    rawSha256: String(n).padStart(64, '0'),
+    rawSize: 100 + n,
+    messageId: `m${n}@example.com`,
+    subject: `subject ${n}`,
+    from: `user${n}@example.com`,
+    receivedAt: 1_000 + n,
+    ...overrides,
+  };
+}
+
+async function withStore(backend: 'sqlite' | 'postgres', work: (t: TestStore) => Promise<void>): Promise<void> {
+  const t = await openTestStore(backend);
+  try {
+    await work(t);
+  } finally {
+    await t.cleanup();
+  }
+}
+
+for (const backend of backends()) {
+  describe(`store contract (${backend})`, () => {
+    it('spools once per mailbox and dedupe key, counting duplicate deliveries', () =>
+      withStore(backend, async ({ store }) => {
+        const first = await store.spool(newMessage(1));
+        const again = await store.spool(newMessage(1));
+        const otherBox = await store.spool(newMessage(1, { mailbox: 'sales@localhost' }));
+        assert.equal(first.duplicate, false);
+        assert.deepEqual(again, { id: first.id, duplicate: true });
+        assert.notEqual(otherBox.id, first.id);
+        const row = await store.getMessage(first.id);
+        assert.equal(row?.state, 'queued');
+        assert.equal(row?.duplicates, 1);
+        assert.equal(row?.messageId, 'm1@example.com');
+        assert.equal((await store.status()).duplicates, 1);
+      }));
+
+    it('claims each due message once, oldest first, and reclaims expired leases', () =>
+      withStore(backend, async ({ store }) => {
+        for (let n = 1; n <= 5; n++) await store.spool(newMessage(n));
+        const a = await store.claim('worker-a', 3, 10_000, 1_000);
+        const b = await store.claim('worker-b', 10, 10_000, 1_000);
+        assert.deepEqual(
+          a.map((m) => m.subject),
+          ['subject 1', 'subject 2', 'subject 3'],
+        );
+        assert.equal(b.length, 2);
+        assert.equal(new Set([...a, ...b].map((m) => m.id)).size, 5);
+        assert.equal((await store.claim('worker-c', 10, 10_500, 1_000)).length, 0, 'leases still valid');
+        const retaken = await store.claim('worker-c', 10, 11_001, 1_000);
+        assert.equal(retaken.length, 5, 'expired leases are claimable again');
+        assert.ok(retaken.every((m) => m.attempts === 2 && m.leaseOwner === 'worker-c'));
+      }));
+
+    it('claims concurrently without handing one message to two workers', () =>
+      withStore(backend, async ({ store }) => {
+        for (let n = 1; n <= 60; n++) await store.spool(newMessage(n));
+        const batches = await Promise.all(Array.from({ length: 6 }, (_, i) => store.claim(`w${i}`, 15, 10_000, 60_000)));
+        const ids = batches.flat().map((m) => m.id);
+        assert.equal(ids.length, 60);
+        assert.equal(new Set(ids).size, 60);
+      }));
+
+    it('defers with a due time, releases, and frees the leases of dead owners', () =>
+      withStore(backend, async ({ store }) => {
+        const { id } = await store.spool(newMessage(1));
+        await store.spool(newMessage(2));
+        const [m1, m2] = await store.claim('w', 2, 10_000, 60_000);
+        assert.ok(m1 && m2);
+        await store.defer(id, 'w', { nextAttemptAt: 20_000, errorCode: 'store_unavailable', error: 'down', trace: [] });
+        assert.equal((await store.getMessage(id))?.state, 'deferred');
+        assert.deepEqual(await store.claim('x', 5, 15_000, 60_000), [], 'not due before nextAttemptAt');
+        assert.deepEqual(await store.leaseOwners(), ['w']);
+        assert.equal(await store.releaseOwners(['w']), 1);
+        const again = await store.claim('x', 5, 20_000, 60_000);
+        assert.deepEqual(again.map((m) => m.id).sort(), [m1.id, m2.id].sort());
+        await store.release(m2.id, 'x');
+        assert.equal((await store.getMessage(m2.id))?.state, 'queued');
+      }));
+
+    it('commits a transaction whole or not at all, and allocates numbers without gaps', () =>
+      withStore(backend, async ({ store }) => {
+        const { id } = await store.spool(newMessage(1));
+        await store.claim('w', 1, 10_000, 60_000);
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            assert.equal(await tx.allocateNumber('CASE'), 1);
+            await tx.insertRecord({ type: 'CASE', number: 'CASE0000001', subject: 's', requester: 'r', firstText: 't', createdAt: 1, updatedAt: 1 });
+            throw new Error('boom');
+          }),
+        );
+        assert.deepEqual(await store.listRecords(10), [], 'rolled back');
+        const recordId = await store.transaction(async (tx) => {
+          assert.equal(await tx.holdLease(id, 'w'), true);
+          assert.equal(await tx.holdLease(id, 'intruder'), false);
+          const n = await tx.allocateNumber('CASE');
+          assert.equal(n, 1, 'the rolled-back number is reused: no gap');
+          const rid = await tx.insertRecord({ type: 'CASE', number: `CASE${n}`, subject: 's', requester: 'r', firstText: 't', createdAt: 1, updatedAt: 1 });
+          await tx.insertEntry({ recordId: rid, messageRef: id, kind: 'created', text: 't', now: 1 });
+          await tx.insertAttachments([
+            { messageId: id, ordinal: 1, filename: 'a.pdf', contentType: 'application/pdf', size: 3, sha256: 'f'.repeat(64), contentId: null, inline: false },
+          ]);
+          const ok = await tx.finishMessage(id, 'w', {
+            state: 'processed',
+            outcome: 'created',
+            recordId: rid,
+            messageId: 'm1@example.com',
+            subject: 's',
+            from: 'r',
+            trace: [{ stage: 'parse', looked: 'x', concluded: 'y', why: 'z' }],
+            errorCode: null,
+            error: null,
+            now: 2,
+          });
+          assert.equal(ok, true);
+          return rid;
+        });
+        const row = await store.getMessage(id);
+        assert.equal(row?.state, 'processed');
+        assert.equal(row?.recordId, recordId);
+        assert.equal(row?.leaseOwner, null);
+        assert.equal(await store.findEntryRecord(id), recordId);
+        assert.deepEqual(await store.getTrace(id), [{ stage: 'parse', looked: 'x', concluded: 'y', why: 'z' }]);
+        assert.equal((await store.listAttachments(id))[0]?.filename, 'a.pdf');
+        assert.equal((await store.listAttachments(id))[0]?.inline, false);
+      }));
+
+    it('allocates distinct gap-free numbers under concurrent transactions', () =>
+      withStore(backend, async ({ store }) => {
+        const numbers = await Promise.all(
+          Array.from({ length: 40 }, () => store.transaction((tx) => tx.allocateNumber('INC'))),
+        );
+        assert.deepEqual(
+          numbers.sort((a, b) => a - b),
+          Array.from({ length: 40 }, (_, i) => i + 1),
+        );
+      }));
+
+    it('finds the record a reply belongs to by sent or stored Message-ID', () =>
+      withStore(backend, async ({ store }) => {
+        const { id } = await store.spool(newMessage(1));
+        await store.claim('w', 1, 10_000, 60_000);
+        const recordId = await store.transaction(async (tx) => {
+          const rid = await tx.insertRecord({ type: 'CASE', number: 'CASE0000001', subject: 's', requester: 'r', firstText: 't', createdAt: 1, updatedAt: 1 });
+          await tx.recordSent('out-1@postroom', rid, 1);
+          await tx.finishMessage(id, 'w', {
+            state: 'processed', outcome: 'created', recordId: rid, messageId: 'm1@example.com', subject: 's', from: 'r', trace: [], errorCode: null, error: null, now: 2,
+          });
+          return rid;
+        });
+        assert.deepEqual(await store.findThread(['unknown@x', 'out-1@postroom'], 999), { recordId, via: 'sent', messageId: 'out-1@postroom' });
+        assert.deepEqual(await store.findThread(['m1@example.com'], 999), { recordId, via: 'stored', messageId: 'm1@example.com' });
+        assert.equal(await store.findThread(['m1@example.com'], id), undefined, 'a message is not its own parent');
+        assert.equal(await store.findThread([], 999), undefined);
+      }));
+
+    it('requeues failed messages for reprocessing but never purged ones', () =>
+      withStore(backend, async ({ store }) => {
+        const a = await store.spool(newMessage(1));
+        const b = await store.spool(newMessage(2));
+        await store.claim('w', 2, 10_000, 60_000);
+        for (const { id } of [a, b]) {
+          await store.transaction((tx) =>
+            tx.finishMessage(id, 'w', {
+              state: 'failed', outcome: 'quarantined', recordId: null, messageId: null, subject: null, from: null, trace: [], errorCode: 'unparseable', error: 'bad', now: 3,
+            }),
+          );
+        }
+        await store.markPurged(b.id);
+        assert.equal(await store.requeue({ state: 'failed' }, 50_000), 1);
+        const row = await store.getMessage(a.id);
+        assert.equal(row?.state, 'queued');
+        assert.equal(row?.attempts, 0);
+        assert.equal(row?.errorCode, null);
+        assert.equal((await store.status()).byState.failed, 1);
+      }));
+
+    it('stores blobs durably by content, never by a name from the mail', () =>
+      withStore(backend, async ({ blobs }) => {
+        const info = await blobs.put(Readable.from([Buffer.from('hello '), Buffer.from('world')]));
+        assert.equal(info.size, 11);
+        assert.equal(info.sha256, 'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9');
+        assert.equal(await blobs.exists(info.sha256), true);
+        await assert.rejects(blobs.put(Readable.from([Buffer.alloc(2048)]), { maxSize: 1024 }), /exceeds the limit/);
+        assert.throws(() => blobs.path('../../etc/passwd'), /not a blob id/);
+      }));
+  });
+}
