@@ -1,16 +1,21 @@
 import { PostroomError } from '../core/errors.ts';
 import { startSmtpIntake, type SmtpIntake } from '../intake/smtp.ts';
 import type { SpoolContext } from '../intake/spool-writer.ts';
-import { Runner } from '../runner.ts';
+import { WorkerPool } from '../worker-pool.ts';
 import type { OpenApp } from './app.ts';
-import { runnerContext } from './runner-context.ts';
 
 /** `postroom start`: the SMTP listener and the workers, until SIGTERM/SIGINT drains them. */
 export async function startCommand(openApp: OpenApp, options: { config?: string }): Promise<void> {
   const app = await openApp(options.config === undefined ? {} : { configFile: options.config });
   const { config, log } = app;
-  const runners = Array.from({ length: config.runner.workers }, () => new Runner(runnerContext(app)));
-  for (const runner of runners) await runner.start();
+  const workers = new WorkerPool(config, app.configFile, log);
+  try {
+    await workers.start(config.runner.workers);
+  } catch (err) {
+    await workers.stop();
+    await app.close();
+    throw err;
+  }
 
   const spool: SpoolContext = {
     store: app.store,
@@ -19,7 +24,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     now: Date.now,
     onSpooled: async (id, sha256) => {
       await app.showInSpool(id, sha256, 'queued').catch(() => undefined);
-      for (const runner of runners) runner.notify();
+      workers.notify();
     },
   };
   let smtp: SmtpIntake | null = null;
@@ -27,7 +32,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     try {
       smtp = await startSmtpIntake(config.smtp, config.mailboxes.map((m) => m.address), spool, log);
     } catch (err) {
-      await Promise.all(runners.map((r) => r.stop()));
+      await workers.stop();
       await app.close();
       const code = (err as NodeJS.ErrnoException).code;
       const where = `${config.smtp.host}:${config.smtp.port}`;
@@ -45,7 +50,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
       dataDir: config.dataDir,
       database: app.store.dialect === 'sqlite' ? `sqlite (${config.database.url || `${config.dataDir}/postroom.db`})` : 'postgres',
       mailboxes: config.mailboxes.map((m) => m.address),
-      workers: runners.length,
+      workers: config.runner.workers,
       config: app.configFile ?? '(defaults)',
     },
     `postroom started: SMTP on ${smtp ? `${smtp.address.host}:${smtp.address.port}` : '(disabled)'}, data in ${config.dataDir}`,
@@ -60,7 +65,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   await smtp?.close();
-  await Promise.all(runners.map((r) => r.stop()));
+  await workers.stop();
   await app.close();
   log.info('stopped');
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { PostroomError } from '../core/errors.ts';
 import type { MessageState, TraceStep } from '../core/message.ts';
 import type {
@@ -246,7 +246,7 @@ export class KyselyStore extends Reader implements Store {
 
   async spool(m: NewMessage): Promise<SpoolResult> {
     return this.guard(() =>
-      this.kysely.transaction().execute(async (trx) => {
+      this.inTransaction(async (trx) => {
         const inserted = await trx
           .insertInto('messages')
           .values({
@@ -409,7 +409,27 @@ export class KyselyStore extends Reader implements Store {
   }
 
   async transaction<T>(work: (tx: StoreWriter) => Promise<T>): Promise<T> {
-    return this.guard(() => this.kysely.transaction().execute((trx) => work(new Writer(trx))));
+    return this.guard(() => this.inTransaction((trx) => work(new Writer(trx))));
+  }
+
+  /**
+   * SQLite: BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads before it
+   * writes cannot fail with SQLITE_BUSY_SNAPSHOT when another process or thread wrote meanwhile;
+   * busy_timeout makes it wait for the lock instead.
+   */
+  private async inTransaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    if (this.dialect === 'postgres') return this.kysely.transaction().execute(work);
+    return this.kysely.connection().execute(async (conn) => {
+      await sql`BEGIN IMMEDIATE`.execute(conn);
+      try {
+        const result = await work(conn);
+        await sql`COMMIT`.execute(conn);
+        return result;
+      } catch (err) {
+        await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   async close(): Promise<void> {
