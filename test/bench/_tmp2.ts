@@ -1,21 +1,21 @@
-import SQLite from 'better-sqlite3';
-import { mkdtempSync, rmSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../support/engine.ts';
+import { openStore } from '../../src/store/open-store.ts';
 import { join } from 'node:path';
-const dir = mkdtempSync(join(tmpdir(), 'sq-'));
-for (const sync of ['FULL', 'NORMAL']) {
-  const db = new SQLite(join(dir, `t-${sync}.db`));
-  db.pragma('journal_mode = WAL'); db.pragma(`synchronous = ${sync}`);
-  db.exec('create table t (id integer primary key, v text)');
-  const ins = db.prepare('insert into t (v) values (?)');
-  const times: number[] = [];
-  for (let i = 0; i < 300; i++) { const t = performance.now(); db.transaction(() => ins.run('x'.repeat(500)))(); times.push(performance.now() - t); }
-  times.sort((a, b) => a - b);
-  console.log(sync, 'median ms', times[150]!.toFixed(2), 'p90', times[270]!.toFixed(2), 'max', times[299]!.toFixed(2), 'mean', (times.reduce((a, b) => a + b) / 300).toFixed(2));
-  db.close();
+import SQLite from 'better-sqlite3';
+const dir = tempDir('pq-');
+const store = await openStore('', dir);
+const now = Date.now();
+for (let i = 0; i < 4000; i++) await store.spool({ mailbox: 'support@localhost', source: 'file', origin: null, dedupeKey: `k${i}`, rawSha256: 'a'.repeat(64), rawSize: 1, messageId: `m${i}@x`, subject: 's', from: 'f', receivedAt: now });
+await store.close();
+const db = new SQLite(join(dir, 'postroom.db'));
+db.pragma('synchronous = OFF');
+const sql = `update "messages" set "state" = 'processing', "lease_owner" = 'o', "lease_expires_at" = ?, "attempts" = "attempts" + 1 where "id" in (select "id" from "messages" where (("state" in ('queued', 'deferred') and "next_attempt_at" <= ?) or ("state" = 'processing' and "lease_expires_at" < ?)) order by "id" limit ?) returning *`;
+console.log(db.prepare('explain query plan ' + sql).all(now + 60000, now, now, 1));
+const st = db.prepare(sql);
+for (const done of [0, 1000, 2000, 3000, 3990]) {
+  db.prepare(`update messages set state='processed', lease_owner=null where id <= ?`).run(done);
+  const t = performance.now();
+  for (let i = 0; i < 5; i++) st.all(now + 60000, now + 100000, now, 1);
+  console.log('processed', done, 'claim ms', ((performance.now() - t) / 5).toFixed(3));
 }
-const fd = openSync(join(dir, 'f'), 'w'); const ts: number[] = [];
-for (let i = 0; i < 300; i++) { const t = performance.now(); writeSync(fd, 'x'.repeat(4096)); fsyncSync(fd); ts.push(performance.now() - t); }
-closeSync(fd); ts.sort((a, b) => a - b);
-console.log('raw fsync median', ts[150]!.toFixed(2), 'p90', ts[270]!.toFixed(2), 'mean', (ts.reduce((a, b) => a + b) / 300).toFixed(2));
-rmSync(dir, { recursive: true });
+db.close();

@@ -1,5 +1,6 @@
 // Section 1: spool → processed throughput of the Runner against bare mailparser simpleParser.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { simpleParser } from 'mailparser';
@@ -65,7 +66,7 @@ export async function measureSimpleParser(corpus: Corpus): Promise<CpuFigures & 
  * Spools the corpus into a fresh SQLite store (not timed), then times `workers` Runner instances
  * sharing that store, exactly as `postroom start` builds them, until every message is final.
  */
-export async function measureRunner(corpus: Corpus, workers: number): Promise<RunnerFigures> {
+export async function measureRunner(corpus: Corpus, workers: number, profileFile?: string): Promise<RunnerFigures> {
   const dataDir = tempDir('postroom-bench-');
   try {
     // The default configuration (what `postroom init` writes), only the data folder moved.
@@ -112,6 +113,7 @@ export async function measureRunner(corpus: Corpus, workers: number): Promise<Ru
     };
     const runners = Array.from({ length: workers }, () => new Runner(runnerContext(app)));
     let timer: NodeJS.Timeout | undefined;
+    const profiler = profileFile ? await startProfiler() : null;
     const figures = await measure(total, async () => {
       for (const runner of runners) await runner.start();
       await Promise.race([
@@ -122,6 +124,7 @@ export async function measureRunner(corpus: Corpus, workers: number): Promise<Ru
       ]);
     });
     clearTimeout(timer);
+    if (profiler && profileFile) await profiler.stop(profileFile);
     await Promise.all(runners.map((r) => r.stop()));
     const status = await store.status();
     await store.close();
@@ -142,4 +145,20 @@ async function inBatches<T>(items: readonly T[], width: number, work: (item: T) 
       }
     }),
   );
+}
+
+/** A V8 CPU profile of this process (main thread) from now until stop(), written as a .cpuprofile. */
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }

@@ -175,7 +175,7 @@ for (const backend of backends()) {
     it('shows the raw mail in Siebel\'s folders and drains on SIGTERM with exit 0', async () => {
       const { readdirSync } = await import('node:fs');
       // The folder view follows the commit, so allow it a moment.
-      await waitFor(() => readdirSync(`${dir}/data/spool/processed`).length === 103, 10_000, 'spool/processed to hold 103 files');
+      await waitFor(() => readdirSync(`${dir}/data/spool/processed`).length === 104, 10_000, 'spool/processed to hold all 104 messages');
       assert.equal(readdirSync(`${dir}/data/spool/incoming`).length, 0);
       assert.equal(await engine.stop(), 0);
       assert.match(engine.output(), /draining/);

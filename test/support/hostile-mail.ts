@@ -102,7 +102,20 @@ class Prng {
     return out;
   }
   words(n: number): string {
-    const vocabulary = ['printer', 'invoice', 'urgent', 'broken', 'login', 'please', 'help', 'order', 'refund', 'the', 'a', 'is'];
+    const vocabulary = [
+      'printer',
+      'invoice',
+      'urgent',
+      'broken',
+      'login',
+      'please',
+      'help',
+      'order',
+      'refund',
+      'the',
+      'a',
+      'is',
+    ];
     const out: string[] = [];
     for (let i = 0; i < n; i++) out.push(vocabulary[this.int(vocabulary.length)] ?? 'x');
     return out.join(' ');
@@ -146,9 +159,20 @@ function rfc2231(text: string): string {
 }
 
 /** A multipart/mixed message from already-formed parts (each: headers CRLF CRLF body). */
-function multipart(name: string, parts: Piece[], options: { boundary?: string; close?: boolean; extra?: string[]; subtype?: string } = {}): Buffer {
+function multipart(
+  name: string,
+  parts: Piece[],
+  options: { boundary?: string; close?: boolean; extra?: string[]; subtype?: string } = {},
+): Buffer {
   const boundary = options.boundary ?? `b-${name}`;
-  const out: Piece[] = [head(name, [`Content-Type: multipart/${options.subtype ?? 'mixed'}; boundary="${boundary}"`, ...(options.extra ?? [])]), CRLF, CRLF];
+  const out: Piece[] = [
+    head(name, [
+      `Content-Type: multipart/${options.subtype ?? 'mixed'}; boundary="${boundary}"`,
+      ...(options.extra ?? []),
+    ]),
+    CRLF,
+    CRLF,
+  ];
   out.push('This is a multi-part message in MIME format.', CRLF);
   for (const part of parts) out.push(`--${boundary}`, CRLF, part, CRLF);
   if (options.close !== false) out.push(`--${boundary}--`, CRLF);
@@ -156,7 +180,10 @@ function multipart(name: string, parts: Piece[], options: { boundary?: string; c
 }
 
 function textPart(text: Piece, charset = 'utf-8', cte = '8bit'): Buffer {
-  return bytes(`Content-Type: text/plain; charset="${charset}"${CRLF}Content-Transfer-Encoding: ${cte}${CRLF}${CRLF}`, text);
+  return bytes(
+    `Content-Type: text/plain; charset="${charset}"${CRLF}Content-Transfer-Encoding: ${cte}${CRLF}${CRLF}`,
+    text,
+  );
 }
 
 function attachmentPart(headerLines: string[], body: Piece, cte = 'base64'): Buffer {
@@ -182,9 +209,22 @@ function richMessage(name: string, rng: Prng): Buffer {
   );
   return multipart(name, [
     alternative,
-    attachmentPart(['Content-Type: application/pdf; name="report.pdf"', 'Content-Disposition: attachment; filename="report.pdf"'], b64(rng.bytes(6000))),
-    attachmentPart(['Content-Type: text/csv; name="data.csv"', 'Content-Disposition: attachment; filename="data.csv"'], b64(`a,b,c${CRLF}1,2,3${CRLF}`.repeat(50))),
-    attachmentPart(['Content-Type: text/plain; charset=iso-8859-1'], `caf=E9 na=EFve =${CRLF}soft break${CRLF}`, 'quoted-printable'),
+    attachmentPart(
+      [
+        'Content-Type: application/pdf; name="report.pdf"',
+        'Content-Disposition: attachment; filename="report.pdf"',
+      ],
+      b64(rng.bytes(6000)),
+    ),
+    attachmentPart(
+      ['Content-Type: text/csv; name="data.csv"', 'Content-Disposition: attachment; filename="data.csv"'],
+      b64(`a,b,c${CRLF}1,2,3${CRLF}`.repeat(50)),
+    ),
+    attachmentPart(
+      ['Content-Type: text/plain; charset=iso-8859-1'],
+      `caf=E9 na=EFve =${CRLF}soft break${CRLF}`,
+      'quoted-printable',
+    ),
   ]);
 }
 
@@ -199,7 +239,16 @@ export function hostileCorpus(): HostileMessage[] {
   // --- truncated MIME: a valid rich multipart cut at many points --------------------------------
   const base = richMessage('truncated-base', rng);
   const headerEnd = base.indexOf('\r\n\r\n');
-  const cuts = new Set<number>([1, 17, headerEnd - 1, headerEnd + 1, headerEnd + 3, base.length - 1, base.length - 3, base.length - 10]);
+  const cuts = new Set<number>([
+    1,
+    17,
+    headerEnd - 1,
+    headerEnd + 1,
+    headerEnd + 3,
+    base.length - 1,
+    base.length - 3,
+    base.length - 10,
+  ]);
   while (cuts.size < 45) cuts.add(1 + rng.int(base.length - 2));
   for (const cut of [...cuts].sort((a, b) => a - b)) {
     const name = `truncated-at-${String(cut).padStart(5, '0')}`;
@@ -209,58 +258,264 @@ export function hostileCorpus(): HostileMessage[] {
   }
 
   // --- multipart without closing boundary ------------------------------------------------------
-  add('unclosed-simple', multipart('unclosed-simple', [textPart('hello, no end in sight')], { close: false }));
+  add(
+    'unclosed-simple',
+    multipart('unclosed-simple', [textPart('hello, no end in sight')], { close: false }),
+  );
   add(
     'unclosed-attachment',
-    multipart('unclosed-attachment', [textPart('see attached'), attachmentPart(['Content-Type: application/octet-stream; name="x.bin"'], b64(rng.bytes(3000)))], {
-      close: false,
-    }),
+    multipart(
+      'unclosed-attachment',
+      [
+        textPart('see attached'),
+        attachmentPart(['Content-Type: application/octet-stream; name="x.bin"'], b64(rng.bytes(3000))),
+      ],
+      {
+        close: false,
+      },
+    ),
   );
   add(
     'unclosed-nested',
     multipart(
       'unclosed-nested',
-      [bytes(`Content-Type: multipart/alternative; boundary="inner"${CRLF}${CRLF}--inner${CRLF}`, textPart('inner text'), CRLF, '--inner', CRLF, textPart('second'))],
+      [
+        bytes(
+          `Content-Type: multipart/alternative; boundary="inner"${CRLF}${CRLF}--inner${CRLF}`,
+          textPart('inner text'),
+          CRLF,
+          '--inner',
+          CRLF,
+          textPart('second'),
+        ),
+      ],
       { close: false },
     ),
   );
-  add('unclosed-header-only-part', bytes(head('unclosed-header-only-part', ['Content-Type: multipart/mixed; boundary=zz']), CRLF, CRLF, '--zz', CRLF, 'Content-Type: text/plain'));
-  add('unclosed-boundary-no-eol', bytes(head('unclosed-boundary-no-eol', ['Content-Type: multipart/mixed; boundary=zz']), CRLF, CRLF, '--zz', CRLF, textPart('x'), CRLF, '--zz'));
-  add('unclosed-close-typo', bytes(multipart('unclosed-close-typo', [textPart('body')], { close: false }), '--b-unclosed-close-typo-', CRLF));
-  add('unclosed-only-preamble', bytes(head('unclosed-only-preamble', ['Content-Type: multipart/mixed; boundary=zz']), CRLF, CRLF, 'preamble only, no parts at all', CRLF));
-  add('unclosed-epilogue-only', bytes(head('unclosed-epilogue-only', ['Content-Type: multipart/mixed; boundary=zz']), CRLF, CRLF, '--zz--', CRLF, 'epilogue', CRLF));
-  add('unclosed-many-open', bytes(head('unclosed-many-open', ['Content-Type: multipart/mixed; boundary=zz']), CRLF, CRLF, `--zz${CRLF}`.repeat(50)));
+  add(
+    'unclosed-header-only-part',
+    bytes(
+      head('unclosed-header-only-part', ['Content-Type: multipart/mixed; boundary=zz']),
+      CRLF,
+      CRLF,
+      '--zz',
+      CRLF,
+      'Content-Type: text/plain',
+    ),
+  );
+  add(
+    'unclosed-boundary-no-eol',
+    bytes(
+      head('unclosed-boundary-no-eol', ['Content-Type: multipart/mixed; boundary=zz']),
+      CRLF,
+      CRLF,
+      '--zz',
+      CRLF,
+      textPart('x'),
+      CRLF,
+      '--zz',
+    ),
+  );
+  add(
+    'unclosed-close-typo',
+    bytes(
+      multipart('unclosed-close-typo', [textPart('body')], { close: false }),
+      '--b-unclosed-close-typo-',
+      CRLF,
+    ),
+  );
+  add(
+    'unclosed-only-preamble',
+    bytes(
+      head('unclosed-only-preamble', ['Content-Type: multipart/mixed; boundary=zz']),
+      CRLF,
+      CRLF,
+      'preamble only, no parts at all',
+      CRLF,
+    ),
+  );
+  add(
+    'unclosed-epilogue-only',
+    bytes(
+      head('unclosed-epilogue-only', ['Content-Type: multipart/mixed; boundary=zz']),
+      CRLF,
+      CRLF,
+      '--zz--',
+      CRLF,
+      'epilogue',
+      CRLF,
+    ),
+  );
+  add(
+    'unclosed-many-open',
+    bytes(
+      head('unclosed-many-open', ['Content-Type: multipart/mixed; boundary=zz']),
+      CRLF,
+      CRLF,
+      `--zz${CRLF}`.repeat(50),
+    ),
+  );
   add(
     'unclosed-rfc822-inside',
-    multipart('unclosed-rfc822-inside', [bytes(`Content-Type: message/rfc822${CRLF}Content-Disposition: inline${CRLF}${CRLF}`, head('inner', ['Content-Type: multipart/mixed; boundary=q']), CRLF, CRLF, '--q', CRLF, textPart('inner'))], {
-      close: false,
-    }),
+    multipart(
+      'unclosed-rfc822-inside',
+      [
+        bytes(
+          `Content-Type: message/rfc822${CRLF}Content-Disposition: inline${CRLF}${CRLF}`,
+          head('inner', ['Content-Type: multipart/mixed; boundary=q']),
+          CRLF,
+          CRLF,
+          '--q',
+          CRLF,
+          textPart('inner'),
+        ),
+      ],
+      {
+        close: false,
+      },
+    ),
   );
 
   // --- boundary missing or wrong ---------------------------------------------------------------
-  add('boundary-param-missing', bytes(head('boundary-param-missing', ['Content-Type: multipart/mixed']), CRLF, CRLF, '--x', CRLF, textPart('a'), CRLF, '--x--', CRLF));
-  add('boundary-param-empty', bytes(head('boundary-param-empty', ['Content-Type: multipart/mixed; boundary=""']), CRLF, CRLF, '--', CRLF, textPart('a'), CRLF, '----', CRLF));
-  add('boundary-never-used', bytes(head('boundary-never-used', ['Content-Type: multipart/mixed; boundary="declared"']), CRLF, CRLF, '--other', CRLF, textPart('a'), CRLF, '--other--', CRLF));
-  add('boundary-too-long', multipart('boundary-too-long', [textPart('long boundary')], { boundary: 'L'.repeat(5000) }));
+  add(
+    'boundary-param-missing',
+    bytes(
+      head('boundary-param-missing', ['Content-Type: multipart/mixed']),
+      CRLF,
+      CRLF,
+      '--x',
+      CRLF,
+      textPart('a'),
+      CRLF,
+      '--x--',
+      CRLF,
+    ),
+  );
+  add(
+    'boundary-param-empty',
+    bytes(
+      head('boundary-param-empty', ['Content-Type: multipart/mixed; boundary=""']),
+      CRLF,
+      CRLF,
+      '--',
+      CRLF,
+      textPart('a'),
+      CRLF,
+      '----',
+      CRLF,
+    ),
+  );
+  add(
+    'boundary-never-used',
+    bytes(
+      head('boundary-never-used', ['Content-Type: multipart/mixed; boundary="declared"']),
+      CRLF,
+      CRLF,
+      '--other',
+      CRLF,
+      textPart('a'),
+      CRLF,
+      '--other--',
+      CRLF,
+    ),
+  );
+  add(
+    'boundary-too-long',
+    multipart('boundary-too-long', [textPart('long boundary')], { boundary: 'L'.repeat(5000) }),
+  );
   add('boundary-spaces', multipart('boundary-spaces', [textPart('spaces')], { boundary: '     ' }));
-  add('boundary-quote-inside', bytes(head('boundary-quote-inside', ['Content-Type: multipart/mixed; boundary="a\\"b"']), CRLF, CRLF, '--a"b', CRLF, textPart('q'), CRLF, '--a"b--', CRLF));
-  add('boundary-alternative-missing', bytes(head('boundary-alternative-missing', ['Content-Type: multipart/alternative']), CRLF, CRLF, textPart('x')));
-  add('boundary-duplicate-params', bytes(head('boundary-duplicate-params', ['Content-Type: multipart/mixed; boundary=one; boundary=two']), CRLF, CRLF, '--two', CRLF, textPart('t'), CRLF, '--one', CRLF, textPart('o'), CRLF, '--one--', CRLF));
+  add(
+    'boundary-quote-inside',
+    bytes(
+      head('boundary-quote-inside', ['Content-Type: multipart/mixed; boundary="a\\"b"']),
+      CRLF,
+      CRLF,
+      '--a"b',
+      CRLF,
+      textPart('q'),
+      CRLF,
+      '--a"b--',
+      CRLF,
+    ),
+  );
+  add(
+    'boundary-alternative-missing',
+    bytes(
+      head('boundary-alternative-missing', ['Content-Type: multipart/alternative']),
+      CRLF,
+      CRLF,
+      textPart('x'),
+    ),
+  );
+  add(
+    'boundary-duplicate-params',
+    bytes(
+      head('boundary-duplicate-params', ['Content-Type: multipart/mixed; boundary=one; boundary=two']),
+      CRLF,
+      CRLF,
+      '--two',
+      CRLF,
+      textPart('t'),
+      CRLF,
+      '--one',
+      CRLF,
+      textPart('o'),
+      CRLF,
+      '--one--',
+      CRLF,
+    ),
+  );
   add(
     'boundary-reused-nested',
-    multipart('boundary-reused-nested', [bytes(`Content-Type: multipart/mixed; boundary="b-boundary-reused-nested"${CRLF}${CRLF}--b-boundary-reused-nested${CRLF}`, textPart('same boundary inside'))]),
+    multipart('boundary-reused-nested', [
+      bytes(
+        `Content-Type: multipart/mixed; boundary="b-boundary-reused-nested"${CRLF}${CRLF}--b-boundary-reused-nested${CRLF}`,
+        textPart('same boundary inside'),
+      ),
+    ]),
   );
-  add('boundary-prefix-of-other', bytes(head('boundary-prefix-of-other', ['Content-Type: multipart/mixed; boundary=ab']), CRLF, CRLF, '--abc', CRLF, textPart('1'), CRLF, '--ab', CRLF, textPart('2'), CRLF, '--ab--', CRLF));
-  add('multipart-empty-body', bytes(head('multipart-empty-body', ['Content-Type: multipart/mixed; boundary=e']), CRLF, CRLF));
-  add('content-type-garbage', simple('content-type-garbage', ['Content-Type: ;;;==;"";/;boundary=;charset'], 'body'));
-  add('content-type-no-subtype', simple('content-type-no-subtype', ['Content-Type: multipart'], '--x\r\nbody\r\n--x--\r\n'));
+  add(
+    'boundary-prefix-of-other',
+    bytes(
+      head('boundary-prefix-of-other', ['Content-Type: multipart/mixed; boundary=ab']),
+      CRLF,
+      CRLF,
+      '--abc',
+      CRLF,
+      textPart('1'),
+      CRLF,
+      '--ab',
+      CRLF,
+      textPart('2'),
+      CRLF,
+      '--ab--',
+      CRLF,
+    ),
+  );
+  add(
+    'multipart-empty-body',
+    bytes(head('multipart-empty-body', ['Content-Type: multipart/mixed; boundary=e']), CRLF, CRLF),
+  );
+  add(
+    'content-type-garbage',
+    simple('content-type-garbage', ['Content-Type: ;;;==;"";/;boundary=;charset'], 'body'),
+  );
+  add(
+    'content-type-no-subtype',
+    simple('content-type-no-subtype', ['Content-Type: multipart'], '--x\r\nbody\r\n--x--\r\n'),
+  );
 
   // --- deep nesting ----------------------------------------------------------------------------
   const nested = (name: string, depth: number, close: boolean): Buffer => {
     let inner: Buffer = textPart(`deepest part of ${name}`);
     for (let level = depth; level >= 1; level--) {
       const boundary = `lvl${level}`;
-      inner = bytes(`Content-Type: multipart/mixed; boundary="${boundary}"${CRLF}${CRLF}--${boundary}${CRLF}`, inner, CRLF, close ? `--${boundary}--${CRLF}` : '');
+      inner = bytes(
+        `Content-Type: multipart/mixed; boundary="${boundary}"${CRLF}${CRLF}--${boundary}${CRLF}`,
+        inner,
+        CRLF,
+        close ? `--${boundary}--${CRLF}` : '',
+      );
     }
     return bytes(head(name), CRLF, inner);
   };
@@ -271,9 +526,20 @@ export function hostileCorpus(): HostileMessage[] {
   const nestedRfc822 = (name: string, depth: number, disposition: string): Buffer => {
     let inner: Buffer = bytes(head(`${name}-innermost`), CRLF, CRLF, 'innermost body', CRLF);
     for (let level = depth; level >= 1; level--) {
-      inner = bytes(`Subject: level ${level}${CRLF}Content-Type: message/rfc822${CRLF}${disposition ? `Content-Disposition: ${disposition}${CRLF}` : ''}${CRLF}`, inner);
+      inner = bytes(
+        `Subject: level ${level}${CRLF}Content-Type: message/rfc822${CRLF}${disposition ? `Content-Disposition: ${disposition}${CRLF}` : ''}${CRLF}`,
+        inner,
+      );
     }
-    return bytes(head(name, ['Content-Type: message/rfc822', ...(disposition ? [`Content-Disposition: ${disposition}`] : [])]), CRLF, CRLF, inner);
+    return bytes(
+      head(name, [
+        'Content-Type: message/rfc822',
+        ...(disposition ? [`Content-Disposition: ${disposition}`] : []),
+      ]),
+      CRLF,
+      CRLF,
+      inner,
+    );
   };
   add('nested-rfc822-inline-40', nestedRfc822('nested-rfc822-inline-40', 40, 'inline'));
   add('nested-rfc822-attached-40', nestedRfc822('nested-rfc822-attached-40', 40, ''));
@@ -281,31 +547,147 @@ export function hostileCorpus(): HostileMessage[] {
 
   // --- huge headers ------------------------------------------------------------------------------
   const fiveMb = 5 * 1024 * 1024;
-  add('header-line-5mb', simple('header-line-5mb', [], `body after a huge subject${CRLF}`, `${'spam '.repeat(fiveMb / 5)}`));
-  add('header-line-5mb-no-spaces', simple('header-line-5mb-no-spaces', [`X-Junk: ${'A'.repeat(fiveMb)}`], 'body'));
-  add('header-folded-5mb', simple('header-folded-5mb', [`X-Folded: start${`${CRLF}\tcontinued line of folding`.repeat(fiveMb / 28)}`], 'body'));
-  add('header-in-part-5mb', multipart('header-in-part-5mb', [bytes(`Content-Type: text/plain${CRLF}X-Part-Junk: ${'P'.repeat(fiveMb)}${CRLF}${CRLF}part body`)]));
-  add('header-line-900kb', simple('header-line-900kb', [`X-Big: ${'B'.repeat(900 * 1024)}`], 'a big but allowed header'));
-  add('header-many-fields', simple('header-many-fields', Array.from({ length: 3000 }, (_, i) => `X-Field-${i}: value ${i}`), 'body'));
-  add('header-10000-recipients', simple('header-10000-recipients', [`Cc: ${Array.from({ length: 10000 }, (_, i) => `u${i}@example.com`).join(', ')}`], 'many recipients'));
-  add('header-references-40000', simple('header-references-40000', [`References: ${Array.from({ length: 40000 }, (_, i) => `<r${i}@x>`).join(' ')}`], 'a very long thread'));
-  add('header-in-reply-to-sql', simple('header-in-reply-to-sql', ["In-Reply-To: <'); DROP TABLE messages; --@x> <\"x\"@y>"], 'sql-ish ids'));
-  add('header-message-id-10kb', bytes(`X-Hostile-Case: header-message-id-10kb${CRLF}Message-ID: <${'m'.repeat(10000)}@x>${CRLF}From: a@b.c${CRLF}Subject: long id${CRLF}${CRLF}body`));
+  add(
+    'header-line-5mb',
+    simple('header-line-5mb', [], `body after a huge subject${CRLF}`, `${'spam '.repeat(fiveMb / 5)}`),
+  );
+  add(
+    'header-line-5mb-no-spaces',
+    simple('header-line-5mb-no-spaces', [`X-Junk: ${'A'.repeat(fiveMb)}`], 'body'),
+  );
+  add(
+    'header-folded-5mb',
+    simple(
+      'header-folded-5mb',
+      [`X-Folded: start${`${CRLF}\tcontinued line of folding`.repeat(fiveMb / 28)}`],
+      'body',
+    ),
+  );
+  add(
+    'header-in-part-5mb',
+    multipart('header-in-part-5mb', [
+      bytes(`Content-Type: text/plain${CRLF}X-Part-Junk: ${'P'.repeat(fiveMb)}${CRLF}${CRLF}part body`),
+    ]),
+  );
+  add(
+    'header-line-900kb',
+    simple('header-line-900kb', [`X-Big: ${'B'.repeat(900 * 1024)}`], 'a big but allowed header'),
+  );
+  add(
+    'header-many-fields',
+    simple(
+      'header-many-fields',
+      Array.from({ length: 3000 }, (_, i) => `X-Field-${i}: value ${i}`),
+      'body',
+    ),
+  );
+  add(
+    'header-10000-recipients',
+    simple(
+      'header-10000-recipients',
+      [`Cc: ${Array.from({ length: 10000 }, (_, i) => `u${i}@example.com`).join(', ')}`],
+      'many recipients',
+    ),
+  );
+  add(
+    'header-references-40000',
+    simple(
+      'header-references-40000',
+      [`References: ${Array.from({ length: 40000 }, (_, i) => `<r${i}@x>`).join(' ')}`],
+      'a very long thread',
+    ),
+  );
+  add(
+    'header-in-reply-to-sql',
+    simple(
+      'header-in-reply-to-sql',
+      ['In-Reply-To: <\'); DROP TABLE messages; --@x> <"x"@y>'],
+      'sql-ish ids',
+    ),
+  );
+  add(
+    'header-message-id-10kb',
+    bytes(
+      `X-Hostile-Case: header-message-id-10kb${CRLF}Message-ID: <${'m'.repeat(10000)}@x>${CRLF}From: a@b.c${CRLF}Subject: long id${CRLF}${CRLF}body`,
+    ),
+  );
 
   // --- NUL bytes ---------------------------------------------------------------------------------
   const nul = Buffer.from([0]);
   add('nul-in-subject', bytes(head('nul-in-subject', [], 'before'), nul, 'after', CRLF, CRLF, 'body'));
-  add('nul-in-header-name', bytes(head('nul-in-header-name'), CRLF, 'X-Na', nul, 'me: v', CRLF, CRLF, 'body'));
-  add('nul-in-from', bytes(`X-Hostile-Case: nul-in-from${CRLF}From: ev`, nul, `il@example.com${CRLF}Subject: nul from${CRLF}${CRLF}body`));
-  add('nul-in-body', simple('nul-in-body', ['Content-Type: text/plain; charset=utf-8'], bytes('text', nul, 'more', nul, nul, 'end')));
+  add(
+    'nul-in-header-name',
+    bytes(head('nul-in-header-name'), CRLF, 'X-Na', nul, 'me: v', CRLF, CRLF, 'body'),
+  );
+  add(
+    'nul-in-from',
+    bytes(
+      `X-Hostile-Case: nul-in-from${CRLF}From: ev`,
+      nul,
+      `il@example.com${CRLF}Subject: nul from${CRLF}${CRLF}body`,
+    ),
+  );
+  add(
+    'nul-in-body',
+    simple(
+      'nul-in-body',
+      ['Content-Type: text/plain; charset=utf-8'],
+      bytes('text', nul, 'more', nul, nul, 'end'),
+    ),
+  );
   add('nul-filled-body', simple('nul-filled-body', [], Buffer.alloc(100_000)));
-  add('nul-in-boundary', bytes(head('nul-in-boundary', ['Content-Type: multipart/mixed; boundary="a\u0000b"']), CRLF, CRLF, '--a', nul, 'b', CRLF, textPart('x'), CRLF, '--a', nul, 'b--', CRLF));
-  add('nul-in-base64', multipart('nul-in-base64', [attachmentPart(['Content-Type: application/octet-stream; name="n.bin"'], bytes('SGVs', nul, 'bG8=', nul))]));
-  add('nul-in-content-type', simple('nul-in-content-type', ['Content-Type: text/pl\u0000ain; charset=utf-8'], 'x'));
+  add(
+    'nul-in-boundary',
+    bytes(
+      head('nul-in-boundary', ['Content-Type: multipart/mixed; boundary="a\u0000b"']),
+      CRLF,
+      CRLF,
+      '--a',
+      nul,
+      'b',
+      CRLF,
+      textPart('x'),
+      CRLF,
+      '--a',
+      nul,
+      'b--',
+      CRLF,
+    ),
+  );
+  add(
+    'nul-in-base64',
+    multipart('nul-in-base64', [
+      attachmentPart(
+        ['Content-Type: application/octet-stream; name="n.bin"'],
+        bytes('SGVs', nul, 'bG8=', nul),
+      ),
+    ]),
+  );
+  add(
+    'nul-in-content-type',
+    simple('nul-in-content-type', ['Content-Type: text/pl\u0000ain; charset=utf-8'], 'x'),
+  );
   add('nul-at-start', bytes(nul, nul, head('nul-at-start'), CRLF, CRLF, 'body'));
   add('nul-header-line', bytes(head('nul-header-line'), CRLF, Buffer.alloc(500), CRLF, CRLF, 'body'));
-  add('nul-in-html', multipart('nul-in-html', [bytes(`Content-Type: text/html${CRLF}${CRLF}<p>`, nul, `</p><script>alert(1)</script>`)]));
+  add(
+    'nul-in-html',
+    multipart('nul-in-html', [
+      bytes(`Content-Type: text/html${CRLF}${CRLF}<p>`, nul, `</p><script>alert(1)</script>`),
+    ]),
+  );
   add('nul-in-encoded-word', simple('nul-in-encoded-word', [], 'x', '=?utf-8?Q?a=00b?= =?utf-8?B?YQBi?='));
+  add(
+    'nul-in-message-ids',
+    bytes(
+      `X-Hostile-Case: nul-in-message-ids${CRLF}From: a@example.com${CRLF}Subject: ids${CRLF}Message-ID: <m`,
+      nul,
+      `id@x>${CRLF}In-Reply-To: <r`,
+      nul,
+      `r@x>${CRLF}References: <a@x> <b`,
+      nul,
+      `b@x>${CRLF}${CRLF}body`,
+    ),
+  );
 
   // --- charsets ----------------------------------------------------------------------------------
   const latin = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff, 0xfe, 0x80]);
@@ -322,18 +704,72 @@ export function hostileCorpus(): HostileMessage[] {
     ['charset-hex-as-charset', 'hex', '414243'],
     ['charset-gb18030-invalid', 'gb18030', Buffer.from([0x81, 0x30, 0x81, 0xff, 0xfe, 0x81])],
     ['charset-shift-jis-truncated', 'shift_jis', Buffer.from([0x82, 0xa0, 0x82])],
-    ['charset-iso-2022-jp-broken', 'iso-2022-jp', Buffer.from([0x1b, 0x24, 0x42, 0x30, 0x1b, 0x28, 0x1b, 0x24, 0x29, 0x43, 0x0e, 0xff, 0x1b])],
-    ['charset-iso-2022-jp-unterminated', 'iso-2022-jp', Buffer.from([0x1b, 0x24, 0x42, 0x24, 0x22, 0x24, 0x24, 0x24])],
-    ['charset-utf8-invalid', 'utf-8', Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, 0xf0, 0x28, 0x8c, 0xbc, 0xed, 0xa0, 0x80, 0xf8, 0x88, 0x80, 0x80, 0x80, 0xc0, 0xaf])],
-    ['charset-utf8-overlong-slash', 'utf-8', Buffer.from([0x2e, 0x2e, 0xc0, 0xaf, 0x2e, 0x2e, 0xc0, 0xaf, 0x65, 0x74, 0x63])],
+    [
+      'charset-iso-2022-jp-broken',
+      'iso-2022-jp',
+      Buffer.from([0x1b, 0x24, 0x42, 0x30, 0x1b, 0x28, 0x1b, 0x24, 0x29, 0x43, 0x0e, 0xff, 0x1b]),
+    ],
+    [
+      'charset-iso-2022-jp-unterminated',
+      'iso-2022-jp',
+      Buffer.from([0x1b, 0x24, 0x42, 0x24, 0x22, 0x24, 0x24, 0x24]),
+    ],
+    [
+      'charset-utf8-invalid',
+      'utf-8',
+      Buffer.from([
+        0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, 0xf0, 0x28, 0x8c, 0xbc, 0xed, 0xa0, 0x80, 0xf8, 0x88, 0x80,
+        0x80, 0x80, 0xc0, 0xaf,
+      ]),
+    ],
+    [
+      'charset-utf8-overlong-slash',
+      'utf-8',
+      Buffer.from([0x2e, 0x2e, 0xc0, 0xaf, 0x2e, 0x2e, 0xc0, 0xaf, 0x65, 0x74, 0x63]),
+    ],
     ['charset-ks-c-5601', 'ks_c_5601-1987', Buffer.from([0xb0, 0xa1, 0xff])],
     ['charset-ebcdic', 'ibm037', Buffer.from([0xc8, 0x85, 0x93, 0x93, 0x96])],
   ];
-  for (const [name, charset, body] of charsetCases) add(name, simple(name, [`Content-Type: text/plain; charset="${charset}"`, 'Content-Transfer-Encoding: 8bit'], body));
-  add('charset-mismatch-html-meta', simple('charset-mismatch-html-meta', ['Content-Type: text/html; charset=utf-8'], bytes('<meta charset="x-nope"><p>', latin, '</p>')));
-  add('charset-8bit-in-headers', bytes(`X-Hostile-Case: charset-8bit-in-headers${CRLF}From: `, latin, ` <a@b.c>${CRLF}Subject: `, Buffer.from([0xc3, 0x28, 0xff]), CRLF, CRLF, 'body'));
-  add('charset-encoded-word-x-nope', simple('charset-encoded-word-x-nope', [], 'x', '=?x-nope?B?SGVsbG8=?= =?utf-7?Q?+ADw-x+AD4-?='));
-  add('charset-multipart-mixed-bad', multipart('charset-multipart-mixed-bad', charsetCases.slice(0, 8).map(([, charset, body]) => textPart(body, charset))));
+  for (const [name, charset, body] of charsetCases)
+    add(
+      name,
+      simple(
+        name,
+        [`Content-Type: text/plain; charset="${charset}"`, 'Content-Transfer-Encoding: 8bit'],
+        body,
+      ),
+    );
+  add(
+    'charset-mismatch-html-meta',
+    simple(
+      'charset-mismatch-html-meta',
+      ['Content-Type: text/html; charset=utf-8'],
+      bytes('<meta charset="x-nope"><p>', latin, '</p>'),
+    ),
+  );
+  add(
+    'charset-8bit-in-headers',
+    bytes(
+      `X-Hostile-Case: charset-8bit-in-headers${CRLF}From: `,
+      latin,
+      ` <a@b.c>${CRLF}Subject: `,
+      Buffer.from([0xc3, 0x28, 0xff]),
+      CRLF,
+      CRLF,
+      'body',
+    ),
+  );
+  add(
+    'charset-encoded-word-x-nope',
+    simple('charset-encoded-word-x-nope', [], 'x', '=?x-nope?B?SGVsbG8=?= =?utf-7?Q?+ADw-x+AD4-?='),
+  );
+  add(
+    'charset-multipart-mixed-bad',
+    multipart(
+      'charset-multipart-mixed-bad',
+      charsetCases.slice(0, 8).map(([, charset, body]) => textPart(body, charset)),
+    ),
+  );
 
   // --- broken transfer encodings ----------------------------------------------------------------
   const cteCases: [string, string, Piece][] = [
@@ -356,12 +792,43 @@ export function hostileCorpus(): HostileMessage[] {
   for (const [name, cte, body] of cteCases) {
     add(
       name,
-      multipart(name, [textPart('see attachment'), attachmentPart(['Content-Type: application/octet-stream', `Content-Disposition: attachment; filename="${name}.bin"`], body, cte)]),
+      multipart(name, [
+        textPart('see attachment'),
+        attachmentPart(
+          [
+            'Content-Type: application/octet-stream',
+            `Content-Disposition: attachment; filename="${name}.bin"`,
+          ],
+          body,
+          cte,
+        ),
+      ]),
     );
   }
-  add('base64-text-body-broken', simple('base64-text-body-broken', ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64'], '////\u0000****SGV'));
-  add('qp-html-body-broken', simple('qp-html-body-broken', ['Content-Type: text/html', 'Content-Transfer-Encoding: quoted-printable'], '<p>=3Cscript=3Ealert(1)=3C/script=3E =XX</p>'));
-  add('uuencode-in-plain-body', simple('uuencode-in-plain-body', [], `begin 600 ../../../../tmp/evil.sh${CRLF}M(R$O8FEN+W-H"F5C:&\\@:&%C:V5D"@\`\`${CRLF}\`${CRLF}end${CRLF}`));
+  add(
+    'base64-text-body-broken',
+    simple(
+      'base64-text-body-broken',
+      ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64'],
+      '////\u0000****SGV',
+    ),
+  );
+  add(
+    'qp-html-body-broken',
+    simple(
+      'qp-html-body-broken',
+      ['Content-Type: text/html', 'Content-Transfer-Encoding: quoted-printable'],
+      '<p>=3Cscript=3Ealert(1)=3C/script=3E =XX</p>',
+    ),
+  );
+  add(
+    'uuencode-in-plain-body',
+    simple(
+      'uuencode-in-plain-body',
+      [],
+      `begin 600 ../../../../tmp/evil.sh${CRLF}M(R$O8FEN+W-H"F5C:&\\@:&%C:V5D"@\`\`${CRLF}\`${CRLF}end${CRLF}`,
+    ),
+  );
 
   // --- malformed encoded words --------------------------------------------------------------------
   const encodedWordCases: [string, string][] = [
@@ -378,14 +845,52 @@ export function hostileCorpus(): HostileMessage[] {
     ['ew-rtl-and-controls', encodedWord('\u202Egnp.exe\u0007\u001b[31m red')],
   ];
   for (const [name, subject] of encodedWordCases) add(name, simple(name, [], 'body', subject));
-  add('ew-in-from-name', bytes(`X-Hostile-Case: ew-in-from-name${CRLF}From: =?utf-8?Q?Admin=00=0D=0A?= <=?utf-8?B?YUBi?=@example.com>${CRLF}Subject: x${CRLF}${CRLF}body`));
-  add('rfc2231-bad-percent', multipart('rfc2231-bad-percent', [attachmentPart(['Content-Type: text/plain', "Content-Disposition: attachment; filename*=utf-8''%ZZ%2%"], b64('x'))]));
-  add('rfc2231-unknown-charset', multipart('rfc2231-unknown-charset', [attachmentPart(['Content-Type: text/plain', "Content-Disposition: attachment; filename*=x-nope'en'%E9t%E9"], b64('x'))]));
-  add('rfc2231-continuation-gap', multipart('rfc2231-continuation-gap', [attachmentPart(['Content-Type: text/plain', 'Content-Disposition: attachment; filename*1="second"; filename*5="sixth"'], b64('x'))]));
+  add(
+    'ew-in-from-name',
+    bytes(
+      `X-Hostile-Case: ew-in-from-name${CRLF}From: =?utf-8?Q?Admin=00=0D=0A?= <=?utf-8?B?YUBi?=@example.com>${CRLF}Subject: x${CRLF}${CRLF}body`,
+    ),
+  );
+  add(
+    'rfc2231-bad-percent',
+    multipart('rfc2231-bad-percent', [
+      attachmentPart(
+        ['Content-Type: text/plain', "Content-Disposition: attachment; filename*=utf-8''%ZZ%2%"],
+        b64('x'),
+      ),
+    ]),
+  );
+  add(
+    'rfc2231-unknown-charset',
+    multipart('rfc2231-unknown-charset', [
+      attachmentPart(
+        ['Content-Type: text/plain', "Content-Disposition: attachment; filename*=x-nope'en'%E9t%E9"],
+        b64('x'),
+      ),
+    ]),
+  );
+  add(
+    'rfc2231-continuation-gap',
+    multipart('rfc2231-continuation-gap', [
+      attachmentPart(
+        [
+          'Content-Type: text/plain',
+          'Content-Disposition: attachment; filename*1="second"; filename*5="sixth"',
+        ],
+        b64('x'),
+      ),
+    ]),
+  );
   add(
     'rfc2231-1000-continuations',
     multipart('rfc2231-1000-continuations', [
-      attachmentPart(['Content-Type: text/plain', `Content-Disposition: attachment;${Array.from({ length: 1000 }, (_, i) => `${CRLF} filename*${i}="../"`).join(';')}`], b64('x')),
+      attachmentPart(
+        [
+          'Content-Type: text/plain',
+          `Content-Disposition: attachment;${Array.from({ length: 1000 }, (_, i) => `${CRLF} filename*${i}="../"`).join(';')}`,
+        ],
+        b64('x'),
+      ),
     ]),
   );
 
@@ -395,16 +900,43 @@ export function hostileCorpus(): HostileMessage[] {
     const payload = b64(`payload for ${slug}`);
     add(
       `filename-${slug}-disposition`,
-      multipart(`filename-${slug}-disposition`, [textPart('attached'), attachmentPart(['Content-Type: application/octet-stream', `Content-Disposition: attachment; filename="${quoted}"`], payload)]),
+      multipart(`filename-${slug}-disposition`, [
+        textPart('attached'),
+        attachmentPart(
+          ['Content-Type: application/octet-stream', `Content-Disposition: attachment; filename="${quoted}"`],
+          payload,
+        ),
+      ]),
     );
-    add(`filename-${slug}-ctype-name`, multipart(`filename-${slug}-ctype-name`, [attachmentPart([`Content-Type: application/octet-stream; name="${quoted}"`], payload)]));
+    add(
+      `filename-${slug}-ctype-name`,
+      multipart(`filename-${slug}-ctype-name`, [
+        attachmentPart([`Content-Type: application/octet-stream; name="${quoted}"`], payload),
+      ]),
+    );
     add(
       `filename-${slug}-rfc2231`,
-      multipart(`filename-${slug}-rfc2231`, [attachmentPart(['Content-Type: application/octet-stream', `Content-Disposition: attachment; filename*=${rfc2231(name)}`], payload)]),
+      multipart(`filename-${slug}-rfc2231`, [
+        attachmentPart(
+          [
+            'Content-Type: application/octet-stream',
+            `Content-Disposition: attachment; filename*=${rfc2231(name)}`,
+          ],
+          payload,
+        ),
+      ]),
     );
     add(
       `filename-${slug}-encoded-word`,
-      multipart(`filename-${slug}-encoded-word`, [attachmentPart(['Content-Type: application/octet-stream', `Content-Disposition: attachment; filename="${encodedWord(name)}"`], payload)]),
+      multipart(`filename-${slug}-encoded-word`, [
+        attachmentPart(
+          [
+            'Content-Type: application/octet-stream',
+            `Content-Disposition: attachment; filename="${encodedWord(name)}"`,
+          ],
+          payload,
+        ),
+      ]),
     );
   }
   const rawNameCases: [string, Piece][] = [
@@ -415,58 +947,156 @@ export function hostileCorpus(): HostileMessage[] {
     ['filename-newline-encoded-word', '=?utf-8?Q?a=0Ab=0D=0Ac.txt?='],
   ];
   for (const [name, value] of rawNameCases) {
-    const param = typeof value === 'string' && value.startsWith("utf-8''") ? bytes('filename*=', value) : bytes('filename="', value, '"');
-    const part = bytes('Content-Type: application/octet-stream', CRLF, 'Content-Disposition: attachment; ', param, CRLF, 'Content-Transfer-Encoding: base64', CRLF, CRLF, b64('x'));
+    const param =
+      typeof value === 'string' && value.startsWith("utf-8''")
+        ? bytes('filename*=', value)
+        : bytes('filename="', value, '"');
+    const part = bytes(
+      'Content-Type: application/octet-stream',
+      CRLF,
+      'Content-Disposition: attachment; ',
+      param,
+      CRLF,
+      'Content-Transfer-Encoding: base64',
+      CRLF,
+      CRLF,
+      b64('x'),
+    );
     add(name, multipart(name, [part]));
   }
   add(
     'content-id-traversal',
-    multipart('content-id-traversal', [
-      bytes('Content-Type: text/html', CRLF, CRLF, '<img src="cid:../../etc/passwd">'),
-      attachmentPart(['Content-Type: image/png', 'Content-ID: <../../etc/passwd>', 'Content-Disposition: inline'], b64(rng.bytes(100))),
-    ], { subtype: 'related' }),
+    multipart(
+      'content-id-traversal',
+      [
+        bytes('Content-Type: text/html', CRLF, CRLF, '<img src="cid:../../etc/passwd">'),
+        attachmentPart(
+          ['Content-Type: image/png', 'Content-ID: <../../etc/passwd>', 'Content-Disposition: inline'],
+          b64(rng.bytes(100)),
+        ),
+      ],
+      { subtype: 'related' },
+    ),
   );
 
   // --- absurd declared sizes -------------------------------------------------------------------
-  add('declared-content-length-5gb', simple('declared-content-length-5gb', ['Content-Length: 5000000000'], 'tiny body'));
-  add('declared-content-length-negative', simple('declared-content-length-negative', ['Content-Length: -1'], 'tiny body'));
-  add('declared-content-length-1e400', simple('declared-content-length-1e400', ['Content-Length: 1e400'], 'tiny body'));
+  add(
+    'declared-content-length-5gb',
+    simple('declared-content-length-5gb', ['Content-Length: 5000000000'], 'tiny body'),
+  );
+  add(
+    'declared-content-length-negative',
+    simple('declared-content-length-negative', ['Content-Length: -1'], 'tiny body'),
+  );
+  add(
+    'declared-content-length-1e400',
+    simple('declared-content-length-1e400', ['Content-Length: 1e400'], 'tiny body'),
+  );
   add(
     'declared-rfc822-size-absurd',
     multipart('declared-rfc822-size-absurd', [
-      bytes('Content-Type: message/rfc822', CRLF, 'Content-Length: 99999999999999', CRLF, 'Content-Disposition: inline; size=5000000000', CRLF, CRLF, head('declared-inner'), CRLF, CRLF, 'inner body'),
+      bytes(
+        'Content-Type: message/rfc822',
+        CRLF,
+        'Content-Length: 99999999999999',
+        CRLF,
+        'Content-Disposition: inline; size=5000000000',
+        CRLF,
+        CRLF,
+        head('declared-inner'),
+        CRLF,
+        CRLF,
+        'inner body',
+      ),
     ]),
   );
   add(
     'declared-rfc822-attachment-size',
     multipart('declared-rfc822-attachment-size', [
-      bytes('Content-Type: message/rfc822; name="fwd.eml"', CRLF, 'Content-Disposition: attachment; filename="fwd.eml"; size=5000000000', CRLF, CRLF, head('declared-inner-2'), CRLF, CRLF, 'inner'),
+      bytes(
+        'Content-Type: message/rfc822; name="fwd.eml"',
+        CRLF,
+        'Content-Disposition: attachment; filename="fwd.eml"; size=5000000000',
+        CRLF,
+        CRLF,
+        head('declared-inner-2'),
+        CRLF,
+        CRLF,
+        'inner',
+      ),
     ]),
   );
-  add('declared-message-partial', simple('declared-message-partial', ['Content-Type: message/partial; id="abc"; number=1; total=999999999'], 'partial'));
-  add('declared-external-body', simple('declared-external-body', ['Content-Type: message/external-body; access-type=local-file; name="/etc/passwd"'], `Content-Type: text/plain${CRLF}${CRLF}`));
+  add(
+    'declared-message-partial',
+    simple(
+      'declared-message-partial',
+      ['Content-Type: message/partial; id="abc"; number=1; total=999999999'],
+      'partial',
+    ),
+  );
+  add(
+    'declared-external-body',
+    simple(
+      'declared-external-body',
+      ['Content-Type: message/external-body; access-type=local-file; name="/etc/passwd"'],
+      `Content-Type: text/plain${CRLF}${CRLF}`,
+    ),
+  );
 
   // --- binary garbage -----------------------------------------------------------------------------
-  for (const size of [1, 2, 7, 64, 511, 1024, 4096, 9000, 16_384, 32_768, 65_536, 100_000, 250_000]) add(`garbage-${size}`, rng.bytes(size));
+  for (const size of [1, 2, 7, 64, 511, 1024, 4096, 9000, 16_384, 32_768, 65_536, 100_000, 250_000])
+    add(`garbage-${size}`, rng.bytes(size));
   add('garbage-1mb', rng.bytes(1024 * 1024));
   add('garbage-2mb', rng.bytes(2 * 1024 * 1024));
   add('garbage-after-headers', bytes(head('garbage-after-headers'), CRLF, CRLF, rng.bytes(20_000)));
   add('garbage-in-headers', bytes(head('garbage-in-headers'), CRLF, rng.bytes(3000), CRLF, CRLF, 'body'));
-  add('garbage-multipart-body', bytes(head('garbage-multipart-body', ['Content-Type: multipart/mixed; boundary=g']), CRLF, CRLF, rng.bytes(30_000)));
-  add('garbage-png-header', bytes(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), rng.bytes(5000)));
+  add(
+    'garbage-multipart-body',
+    bytes(
+      head('garbage-multipart-body', ['Content-Type: multipart/mixed; boundary=g']),
+      CRLF,
+      CRLF,
+      rng.bytes(30_000),
+    ),
+  );
+  add(
+    'garbage-png-header',
+    bytes(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), rng.bytes(5000)),
+  );
   add('garbage-zip-header', bytes('PK\u0003\u0004', rng.bytes(5000)));
   add('garbage-high-bytes', Buffer.alloc(50_000, 0xff));
   add('garbage-colons', Buffer.from(':'.repeat(10_000)));
-  add('garbage-tnef', multipart('garbage-tnef', [attachmentPart(['Content-Type: application/ms-tnef; name="winmail.dat"'], b64(bytes(Buffer.from([0x78, 0x9f, 0x3e, 0x22]), rng.bytes(3000))))]));
+  add(
+    'garbage-tnef',
+    multipart('garbage-tnef', [
+      attachmentPart(
+        ['Content-Type: application/ms-tnef; name="winmail.dat"'],
+        b64(bytes(Buffer.from([0x78, 0x9f, 0x3e, 0x22]), rng.bytes(3000))),
+      ),
+    ]),
+  );
 
   // --- too many parts and attachments --------------------------------------------------------------
-  const tinyParts = (name: string, count: number): Buffer => multipart(name, Array.from({ length: count }, (_, i) => textPart(`p${i}`)), { boundary: 't' });
+  const tinyParts = (name: string, count: number): Buffer =>
+    multipart(
+      name,
+      Array.from({ length: count }, (_, i) => textPart(`p${i}`)),
+      { boundary: 't' },
+    );
   add('parts-2000', tinyParts('parts-2000', 2000));
   add('parts-600', tinyParts('parts-600', 600));
   const attachments = (name: string, count: number): Buffer =>
     multipart(
       name,
-      Array.from({ length: count }, (_, i) => attachmentPart([`Content-Type: application/octet-stream; name="f${i}.bin"`, `Content-Disposition: attachment; filename="f${i}.bin"`], b64(`file ${i}`))),
+      Array.from({ length: count }, (_, i) =>
+        attachmentPart(
+          [
+            `Content-Type: application/octet-stream; name="f${i}.bin"`,
+            `Content-Disposition: attachment; filename="f${i}.bin"`,
+          ],
+          b64(`file ${i}`),
+        ),
+      ),
       { boundary: 'att' },
     );
   add('attachments-150', attachments('attachments-150', 150));
@@ -477,14 +1107,37 @@ export function hostileCorpus(): HostileMessage[] {
   add('headers-only-no-blank', bytes(head('headers-only-no-blank')));
   add('headers-only-crlf', bytes(head('headers-only-crlf'), CRLF));
   add('headers-only-blank', bytes(head('headers-only-blank'), CRLF, CRLF));
-  add('headers-only-multipart', bytes(head('headers-only-multipart', ['Content-Type: multipart/mixed; boundary=h']), CRLF, CRLF));
+  add(
+    'headers-only-multipart',
+    bytes(head('headers-only-multipart', ['Content-Type: multipart/mixed; boundary=h']), CRLF, CRLF),
+  );
   add('headers-single-line-no-eol', Buffer.from('Subject: headers-single-line-no-eol'));
-  add('headers-only-base64-attachment', bytes(head('headers-only-base64-attachment', ['Content-Type: application/pdf; name="a.pdf"', 'Content-Transfer-Encoding: base64'])));
-  add('body-only-leading-blank', bytes(CRLF, 'body-only-leading-blank: this line has a colon but came after a blank line', CRLF));
-  add('body-only-prose', Buffer.from(`body-only-prose: hello, I have no headers at all${CRLF}second line${CRLF}`));
-  add('body-only-continuation-first', Buffer.from(` body-only-continuation-first${CRLF}\tfolded with nothing to fold${CRLF}${CRLF}text`));
+  add(
+    'headers-only-base64-attachment',
+    bytes(
+      head('headers-only-base64-attachment', [
+        'Content-Type: application/pdf; name="a.pdf"',
+        'Content-Transfer-Encoding: base64',
+      ]),
+    ),
+  );
+  add(
+    'body-only-leading-blank',
+    bytes(CRLF, 'body-only-leading-blank: this line has a colon but came after a blank line', CRLF),
+  );
+  add(
+    'body-only-prose',
+    Buffer.from(`body-only-prose: hello, I have no headers at all${CRLF}second line${CRLF}`),
+  );
+  add(
+    'body-only-continuation-first',
+    Buffer.from(` body-only-continuation-first${CRLF}\tfolded with nothing to fold${CRLF}${CRLF}text`),
+  );
   add('body-only-parts', bytes('--x', CRLF, textPart('body-only-parts'), CRLF, '--x--', CRLF));
-  add('body-only-no-colon-lines', Buffer.from(`body-only-no-colon-lines${CRLF}just words${CRLF}more words${CRLF}`));
+  add(
+    'body-only-no-colon-lines',
+    Buffer.from(`body-only-no-colon-lines${CRLF}just words${CRLF}more words${CRLF}`),
+  );
   add('empty-file', Buffer.alloc(0));
   add('only-crlfs', Buffer.from(CRLF.repeat(1000)));
   add('only-spaces', Buffer.from(' '.repeat(5000)));
@@ -492,32 +1145,145 @@ export function hostileCorpus(): HostileMessage[] {
   // --- line endings and long lines ---------------------------------------------------------------
   const withEol = (name: string, eol: string): Buffer =>
     bytes(
-      [`X-Hostile-Case: ${name}`, 'From: a@example.com', `Subject: ${name}`, 'Content-Type: multipart/mixed; boundary=cr', '', '--cr', 'Content-Type: text/plain', '', 'line one', 'line two', '--cr', 'Content-Type: application/octet-stream; name="cr.bin"', 'Content-Transfer-Encoding: base64', '', 'SGVsbG8=', '--cr--', ''].join(eol),
+      [
+        `X-Hostile-Case: ${name}`,
+        'From: a@example.com',
+        `Subject: ${name}`,
+        'Content-Type: multipart/mixed; boundary=cr',
+        '',
+        '--cr',
+        'Content-Type: text/plain',
+        '',
+        'line one',
+        'line two',
+        '--cr',
+        'Content-Type: application/octet-stream; name="cr.bin"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'SGVsbG8=',
+        '--cr--',
+        '',
+      ].join(eol),
     );
   add('eol-cr-only', withEol('eol-cr-only', '\r'));
   add('eol-lf-only', withEol('eol-lf-only', '\n'));
   add('eol-lfcr', withEol('eol-lfcr', '\n\r'));
   add('eol-crcrlf', withEol('eol-crcrlf', '\r\r\n'));
-  add('eol-mixed', Buffer.from(`X-Hostile-Case: eol-mixed\rFrom: a@b.c\nSubject: mixed\r\n\rbody\nline\r\nline\r`));
-  add('eol-cr-only-simple', Buffer.from(`X-Hostile-Case: eol-cr-only-simple\rFrom: a@b.c\rSubject: cr\r\rbody\r`));
+  add(
+    'eol-mixed',
+    Buffer.from(`X-Hostile-Case: eol-mixed\rFrom: a@b.c\nSubject: mixed\r\n\rbody\nline\r\nline\r`),
+  );
+  add(
+    'eol-cr-only-simple',
+    Buffer.from(`X-Hostile-Case: eol-cr-only-simple\rFrom: a@b.c\rSubject: cr\r\rbody\r`),
+  );
   add('long-line-body-1mb', simple('long-line-body-1mb', [], 'x'.repeat(1024 * 1024)));
-  add('long-line-body-1mb-then-part', multipart('long-line-body-1mb-then-part', [textPart('y'.repeat(1024 * 1024)), attachmentPart(['Content-Type: text/plain; name="after.txt"'], b64('after'))]));
-  add('long-line-no-newline-at-all', Buffer.from(`X-Hostile-Case: long-line-no-newline-at-all ${'z'.repeat(1200 * 1024)}`));
-  add('long-line-html-1mb', simple('long-line-html-1mb', ['Content-Type: text/html'], `<p>${'<b>'.repeat(200_000)}deep tags`));
+  add(
+    'long-line-body-1mb-then-part',
+    multipart('long-line-body-1mb-then-part', [
+      textPart('y'.repeat(1024 * 1024)),
+      attachmentPart(['Content-Type: text/plain; name="after.txt"'], b64('after')),
+    ]),
+  );
+  add(
+    'long-line-no-newline-at-all',
+    Buffer.from(`X-Hostile-Case: long-line-no-newline-at-all ${'z'.repeat(1200 * 1024)}`),
+  );
+  add(
+    'long-line-html-1mb',
+    simple('long-line-html-1mb', ['Content-Type: text/html'], `<p>${'<b>'.repeat(200_000)}deep tags`),
+  );
 
   // --- misc oddities -------------------------------------------------------------------------------
-  add('header-no-colon-lines', bytes('X-Hostile-Case: header-no-colon-lines', CRLF, 'this header has no colon', CRLF, ': empty name', CRLF, 'Subject: s', CRLF, CRLF, 'body'));
+  add(
+    'header-no-colon-lines',
+    bytes(
+      'X-Hostile-Case: header-no-colon-lines',
+      CRLF,
+      'this header has no colon',
+      CRLF,
+      ': empty name',
+      CRLF,
+      'Subject: s',
+      CRLF,
+      CRLF,
+      'body',
+    ),
+  );
   add('header-date-invalid', simple('header-date-invalid', ['Date: Feb 31 99999 25:61:61 +9999'], 'body'));
-  add('header-duplicate-content-type', simple('header-duplicate-content-type', ['Content-Type: text/plain', 'Content-Type: multipart/mixed; boundary=dup'], '--dup\r\nbody\r\n--dup--'));
-  add('header-from-5000-addresses', simple('header-from-5000-addresses', [`Reply-To: ${Array.from({ length: 5000 }, (_, i) => `"n${i}" <r${i}@example.com>`).join(',')}`], 'body'));
-  add('header-address-group-nesting', simple('header-address-group-nesting', [`To: ${'g:'.repeat(500)}x@example.com${';'.repeat(500)}`], 'body'));
-  add('header-unbalanced-brackets', bytes(`X-Hostile-Case: header-unbalanced-brackets${CRLF}From: <<<<a@b.c${CRLF}To: "unterminated <x@y>${CRLF}Subject: (((( comment${CRLF}${CRLF}body`));
-  add('html-only-scripty', simple('html-only-scripty', ['Content-Type: text/html; charset=utf-8'], '<script>while(1){}</script><img src=x onerror=alert(1)><a href="javascript:alert(1)">x</a>'));
-  add('deliverystatus-garbage', simple('deliverystatus-garbage', ['Content-Type: multipart/report; report-type=delivery-status; boundary=r'], `--r${CRLF}Content-Type: message/delivery-status${CRLF}${CRLF}${rng.bytes(500).toString('latin1')}${CRLF}--r--`));
-  add('calendar-garbage', simple('calendar-garbage', ['Content-Type: text/calendar; method=REQUEST; charset=x-nope'], `BEGIN:VCALENDAR${CRLF}${'BEGIN:VEVENT'.repeat(1000)}`));
+  add(
+    'header-duplicate-content-type',
+    simple(
+      'header-duplicate-content-type',
+      ['Content-Type: text/plain', 'Content-Type: multipart/mixed; boundary=dup'],
+      '--dup\r\nbody\r\n--dup--',
+    ),
+  );
+  add(
+    'header-from-5000-addresses',
+    simple(
+      'header-from-5000-addresses',
+      [`Reply-To: ${Array.from({ length: 5000 }, (_, i) => `"n${i}" <r${i}@example.com>`).join(',')}`],
+      'body',
+    ),
+  );
+  add(
+    'header-address-group-nesting',
+    simple(
+      'header-address-group-nesting',
+      [`To: ${'g:'.repeat(500)}x@example.com${';'.repeat(500)}`],
+      'body',
+    ),
+  );
+  add(
+    'header-unbalanced-brackets',
+    bytes(
+      `X-Hostile-Case: header-unbalanced-brackets${CRLF}From: <<<<a@b.c${CRLF}To: "unterminated <x@y>${CRLF}Subject: (((( comment${CRLF}${CRLF}body`,
+    ),
+  );
+  add(
+    'html-only-scripty',
+    simple(
+      'html-only-scripty',
+      ['Content-Type: text/html; charset=utf-8'],
+      '<script>while(1){}</script><img src=x onerror=alert(1)><a href="javascript:alert(1)">x</a>',
+    ),
+  );
+  add(
+    'deliverystatus-garbage',
+    simple(
+      'deliverystatus-garbage',
+      ['Content-Type: multipart/report; report-type=delivery-status; boundary=r'],
+      `--r${CRLF}Content-Type: message/delivery-status${CRLF}${CRLF}${rng.bytes(500).toString('latin1')}${CRLF}--r--`,
+    ),
+  );
+  add(
+    'calendar-garbage',
+    simple(
+      'calendar-garbage',
+      ['Content-Type: text/calendar; method=REQUEST; charset=x-nope'],
+      `BEGIN:VCALENDAR${CRLF}${'BEGIN:VEVENT'.repeat(1000)}`,
+    ),
+  );
   add('smtp-dot-stuffing', simple('smtp-dot-stuffing', [], `..${CRLF}.${CRLF}..leading dots${CRLF}.${CRLF}`));
-  add('mbox-from-line-first', bytes(`From mallory@example.com Tue Mar  4 10:00:00 2025${CRLF}`, head('mbox-from-line-first'), CRLF, CRLF, 'body'));
-  add('good-control-plain', simple('good-control-plain', ['Content-Type: text/plain; charset=utf-8'], 'a perfectly normal message inside the corpus'));
+  add(
+    'mbox-from-line-first',
+    bytes(
+      `From mallory@example.com Tue Mar  4 10:00:00 2025${CRLF}`,
+      head('mbox-from-line-first'),
+      CRLF,
+      CRLF,
+      'body',
+    ),
+  );
+  add(
+    'good-control-plain',
+    simple(
+      'good-control-plain',
+      ['Content-Type: text/plain; charset=utf-8'],
+      'a perfectly normal message inside the corpus',
+    ),
+  );
 
   return out;
 }
