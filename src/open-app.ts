@@ -36,7 +36,8 @@ function makeLogger(level: string, quiet: boolean, name: string | undefined): Lo
   const base = name === undefined ? {} : { name };
   // Commands print results on stdout; their logs go to stderr and only when something is wrong.
   if (quiet) return pino({ ...base, level: level === 'silent' ? 'silent' : 'warn' }, pino.destination(2));
-  if (process.stdout.isTTY) return pino({ ...base, level, transport: { target: 'pino-pretty', options: { destination: 1 } } });
+  if (process.stdout.isTTY)
+    return pino({ ...base, level, transport: { target: 'pino-pretty', options: { destination: 1 } } });
   return pino({ ...base, level });
 }
 

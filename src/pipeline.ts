@@ -19,7 +19,8 @@ export async function decide(ctx: DecideContext, pipeline: readonly Stage[] = st
     const result = await stage.run(ctx, draft);
     if (result.kind === 'continue') continue;
     if (result.kind === 'retry') throw new PostroomError(result.code, result.reason);
-    if (result.kind === 'quarantine') return planFrom(ctx, draft, 'failed', { code: result.code, reason: result.reason });
+    if (result.kind === 'quarantine')
+      return planFrom(ctx, draft, 'failed', { code: result.code, reason: result.reason });
     draft.trace.push({ stage: stage.name, looked: '', concluded: result.state, why: result.why });
     return planFrom(ctx, draft, result.state, null);
   }

@@ -60,12 +60,15 @@ export class Runner {
       this.ctx.log.warn({ owners: dead, messages: freed }, 'released messages claimed by workers that died');
     }
     const leaseMs = this.ctx.settings.leaseSeconds * 1000;
-    this.renewTimer = setInterval(() => {
-      const ids = [...this.inFlight.keys()];
-      this.ctx.store.renew(this.ctx.owner, ids, this.ctx.now() + leaseMs).catch((err: unknown) => {
-        this.ctx.log.warn({ err: toPostroomError(err).message }, 'could not renew leases');
-      });
-    }, Math.max(1000, leaseMs / 3));
+    this.renewTimer = setInterval(
+      () => {
+        const ids = [...this.inFlight.keys()];
+        this.ctx.store.renew(this.ctx.owner, ids, this.ctx.now() + leaseMs).catch((err: unknown) => {
+          this.ctx.log.warn({ err: toPostroomError(err).message }, 'could not renew leases');
+        });
+      },
+      Math.max(1000, leaseMs / 3),
+    );
     this.renewTimer.unref();
     this.loop = this.run();
   }
@@ -108,7 +111,8 @@ export class Runner {
           failures = 0;
         } catch (err) {
           // Logged once per outage, not once per poll.
-          if (failures === 0) this.ctx.log.error({ err: toPostroomError(err).message }, 'cannot claim messages; retrying');
+          if (failures === 0)
+            this.ctx.log.error({ err: toPostroomError(err).message }, 'cannot claim messages; retrying');
           failures += 1;
         }
       }
@@ -120,7 +124,10 @@ export class Runner {
         this.inFlight.set(message.id, work);
       }
       if (claimed.length === 0 || this.inFlight.size >= this.ctx.settings.concurrency) {
-        const delay = failures > 0 ? Math.min(30_000, this.ctx.settings.pollInterval * 2 ** Math.min(failures, 6)) : this.ctx.settings.pollInterval;
+        const delay =
+          failures > 0
+            ? Math.min(30_000, this.ctx.settings.pollInterval * 2 ** Math.min(failures, 6))
+            : this.ctx.settings.pollInterval;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           this.wake = () => {
@@ -143,9 +150,13 @@ export class Runner {
     const log = ctx.log.child({ message: message.id, mailbox: message.mailbox });
     try {
       const mailbox = ctx.mailboxes.find((m) => m.address.toLowerCase() === message.mailbox.toLowerCase());
-      if (!mailbox) throw new PostroomError('mailbox_unknown', `mailbox ${message.mailbox} is not configured`);
+      if (!mailbox)
+        throw new PostroomError('mailbox_unknown', `mailbox ${message.mailbox} is not configured`);
       if (message.attempts > ctx.settings.maxAttempts) {
-        throw new PostroomError('attempts_exhausted', `claimed ${message.attempts} times without finishing (a worker died each time?)`);
+        throw new PostroomError(
+          'attempts_exhausted',
+          `claimed ${message.attempts} times without finishing (a worker died each time?)`,
+        );
       }
       const decideContext: DecideContext = {
         message,
@@ -158,7 +169,10 @@ export class Runner {
       };
       const plan = await decide(decideContext);
       const result = await applyPlan(ctx.store, message, ctx.owner, plan, ctx.recordTypes, ctx.now());
-      log.info({ state: plan.state, outcome: plan.outcome, record: result.recordNumber, error: plan.error?.reason }, 'message decided');
+      log.info(
+        { state: plan.state, outcome: plan.outcome, record: result.recordNumber, error: plan.error?.reason },
+        'message decided',
+      );
       await this.afterCommit(message, plan, mailbox);
     } catch (err) {
       await this.handleFailure(message, toPostroomError(err), log);
@@ -172,7 +186,9 @@ export class Runner {
       log.warn('lease lost; another worker finishes this message');
       return;
     }
-    const trace = [{ stage: 'runner', looked: `attempt ${message.attempts}`, concluded: error.code, why: error.message }];
+    const trace = [
+      { stage: 'runner', looked: `attempt ${message.attempts}`, concluded: error.code, why: error.message },
+    ];
     try {
       if (error.temporary && message.attempts < ctx.settings.maxAttempts) {
         const { base, max } = ctx.settings.backoff;
@@ -187,7 +203,9 @@ export class Runner {
         return;
       }
       const code = error.temporary ? 'attempts_exhausted' : error.code;
-      const reason = error.temporary ? `${error.message} (after ${message.attempts} attempts)` : error.message;
+      const reason = error.temporary
+        ? `${error.message} (after ${message.attempts} attempts)`
+        : error.message;
       const plan: Plan = {
         state: 'failed',
         outcome: 'quarantined',
@@ -202,24 +220,35 @@ export class Runner {
       await this.afterCommit(message, plan, null);
     } catch (second) {
       // The store itself is failing: the lease runs out and the message is claimed again.
-      log.error({ err: toPostroomError(second).message }, 'could not record the failure; the message will be retried');
+      log.error(
+        { err: toPostroomError(second).message },
+        'could not record the failure; the message will be retried',
+      );
     }
   }
 
   /** Filesystem side effects that follow a commit; idempotent, so a crash before them is harmless. */
-  private async afterCommit(message: MessageRow, plan: Plan, mailbox: MailboxRunSettings | null): Promise<void> {
+  private async afterCommit(
+    message: MessageRow,
+    plan: Plan,
+    mailbox: MailboxRunSettings | null,
+  ): Promise<void> {
     const { ctx } = this;
     try {
       if (plan.state === 'processed' && mailbox?.deleteProcessed) {
         // Siebel's "Delete Processed Messages": the record holds the text and attachments now.
         await ctx.store.markPurged(message.id);
-        if ((await ctx.store.countRawUsers(message.rawSha256, message.id)) === 0) await ctx.blobs.delete(message.rawSha256);
+        if ((await ctx.store.countRawUsers(message.rawSha256, message.id)) === 0)
+          await ctx.blobs.delete(message.rawSha256);
         await ctx.showInSpool?.(message.id, message.rawSha256, null);
       } else {
         await ctx.showInSpool?.(message.id, message.rawSha256, plan.state);
       }
     } catch (err) {
-      ctx.log.warn({ message: message.id, err: toPostroomError(err).message }, 'spool folder view not updated');
+      ctx.log.warn(
+        { message: message.id, err: toPostroomError(err).message },
+        'spool folder view not updated',
+      );
     }
   }
 }

@@ -64,7 +64,9 @@ export class WorkerPool {
         this.workers.delete(worker);
         if (!ready || this.stopping) return;
         this.log.error({ code }, 'worker thread exited; starting a new one');
-        this.spawn().catch((err: unknown) => this.log.error({ err: String(err) }, 'could not restart a worker thread'));
+        this.spawn().catch((err: unknown) =>
+          this.log.error({ err: String(err) }, 'could not restart a worker thread'),
+        );
       });
     });
   }

@@ -32,7 +32,12 @@ export async function applyPlan(
     if (earlier !== undefined) {
       const record = await tx.getRecord(earlier);
       result = { recordId: earlier, recordNumber: record?.number ?? null };
-      trace.push({ stage: 'apply', looked: 'record entries', concluded: `keep ${result.recordNumber}`, why: 'this message was already applied' });
+      trace.push({
+        stage: 'apply',
+        looked: 'record entries',
+        concluded: `keep ${result.recordNumber}`,
+        why: 'this message was already applied',
+      });
     } else if (plan.record) {
       result = await applyRecord(tx, message, plan.record, recordTypes, now);
       trace.push({
@@ -68,12 +73,19 @@ async function applyRecord(
 ): Promise<ApplyResult> {
   if (change.kind === 'attach') {
     await tx.touchRecord(change.recordId, now);
-    await tx.insertEntry({ recordId: change.recordId, messageRef: message.id, kind: 'reply', text: change.text, now });
+    await tx.insertEntry({
+      recordId: change.recordId,
+      messageRef: message.id,
+      kind: 'reply',
+      text: change.text,
+      now,
+    });
     const record = await tx.getRecord(change.recordId);
     return { recordId: change.recordId, recordNumber: record?.number ?? null };
   }
   const type = recordTypes[change.type];
-  if (!type) throw new PostroomError('internal', `record type ${change.type} is not configured (recordTypes)`);
+  if (!type)
+    throw new PostroomError('internal', `record type ${change.type} is not configured (recordTypes)`);
   const n = await tx.allocateNumber(change.type);
   const number = `${type.prefix}${String(n).padStart(type.digits, '0')}`;
   const recordId = await tx.insertRecord({

@@ -6,6 +6,7 @@ import { spoolRaw } from '../intake/spool-writer.ts';
 import { Runner } from '../runner.ts';
 import type { OpenApp } from './app.ts';
 import { runnerContext } from './runner-context.ts';
+import { showSpooled } from './spool-visibility.ts';
 
 /** sysexits.h codes, as MTAs (Postfix pipe, fetchmail mda, procmail) read them. */
 export const exitCodes = { stored: 0, usage: 64, notMail: 65, tempFail: 75 } as const;
@@ -25,10 +26,17 @@ interface IngestReport {
 }
 
 /** `postroom ingest FILE|DIR|-`: stores each message durably and exits 0 only when all are committed. */
-export async function ingestCommand(openApp: OpenApp, target: string, options: IngestOptions): Promise<number> {
+export async function ingestCommand(
+  openApp: OpenApp,
+  target: string,
+  options: IngestOptions,
+): Promise<number> {
   let app;
   try {
-    app = await openApp({ ...(options.config === undefined ? {} : { configFile: options.config }), quiet: true });
+    app = await openApp({
+      ...(options.config === undefined ? {} : { configFile: options.config }),
+      quiet: true,
+    });
   } catch (err) {
     // The store being down is a temporary failure: the MTA must keep the mail and retry.
     const e = toPostroomError(err);
@@ -39,7 +47,10 @@ export async function ingestCommand(openApp: OpenApp, target: string, options: I
     throw err;
   }
   try {
-    const mailbox = pickMailbox(app.config.mailboxes.map((m) => m.address), options.mailbox);
+    const mailbox = pickMailbox(
+      app.config.mailboxes.map((m) => m.address),
+      options.mailbox,
+    );
     if (!mailbox) {
       process.stderr.write(
         `postroom ingest: --mailbox ${options.mailbox} is not a configured mailbox (configured: ${app.config.mailboxes.map((m) => m.address).join(', ')})\n`,
@@ -52,7 +63,7 @@ export async function ingestCommand(openApp: OpenApp, target: string, options: I
       blobs: app.blobs,
       maxMessageSize: app.config.limits.messageSize,
       now: Date.now,
-      onSpooled: (id: number, sha256: string) => app.showInSpool(id, sha256, 'queued').catch(() => undefined),
+      onSpooled: (id: number, sha256: string) => showSpooled(app, id, sha256),
     };
     try {
       const sources = readFileSources(target, {
@@ -63,7 +74,8 @@ export async function ingestCommand(openApp: OpenApp, target: string, options: I
         reports.push(await ingestOne(message, mailbox, spoolContext));
       }
     } catch (err) {
-      if (err instanceof NotMailError) reports.push({ origin: err.origin, result: 'not_mail', error: err.message });
+      if (err instanceof NotMailError)
+        reports.push({ origin: err.origin, result: 'not_mail', error: err.message });
       else if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         process.stderr.write(`postroom ingest: ${(err as Error).message}\n`);
         return exitCodes.usage;
@@ -74,12 +86,15 @@ export async function ingestCommand(openApp: OpenApp, target: string, options: I
       await runner.drain();
     }
     for (const r of reports) {
-      if (!options.json && r.result !== 'stored' && r.result !== 'duplicate') process.stderr.write(`postroom ingest: ${r.origin}: ${r.error}\n`);
+      if (!options.json && r.result !== 'stored' && r.result !== 'duplicate')
+        process.stderr.write(`postroom ingest: ${r.origin}: ${r.error}\n`);
     }
     if (options.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
     else if (reports.length > 1 || process.stdout.isTTY) {
       const count = (k: IngestReport['result']): number => reports.filter((r) => r.result === k).length;
-      process.stdout.write(`stored ${count('stored')}, duplicates ${count('duplicate')}, not mail ${count('not_mail')}, failed ${count('temp_fail')}\n`);
+      process.stdout.write(
+        `stored ${count('stored')}, duplicates ${count('duplicate')}, not mail ${count('not_mail')}, failed ${count('temp_fail')}\n`,
+      );
     }
     if (reports.some((r) => r.result === 'temp_fail')) return exitCodes.tempFail;
     if (reports.some((r) => r.result === 'not_mail')) return exitCodes.notMail;
@@ -98,15 +113,25 @@ async function ingestOne(
   let stream: Readable | undefined;
   try {
     stream = message.open() as Readable;
-    const stored = await spoolRaw(spoolContext, stream, { mailboxes: [mailbox], source, origin: message.origin });
+    const stored = await spoolRaw(spoolContext, stream, {
+      mailboxes: [mailbox],
+      source,
+      origin: message.origin,
+    });
     const row = stored.rows[0];
-    return { origin: message.origin, result: row?.duplicate ? 'duplicate' : 'stored', ...(row ? { id: row.id } : {}) };
+    return {
+      origin: message.origin,
+      result: row?.duplicate ? 'duplicate' : 'stored',
+      ...(row ? { id: row.id } : {}),
+    };
   } catch (err) {
     stream?.destroy();
-    if (err instanceof NotMailError) return { origin: message.origin, result: 'not_mail', error: err.message };
+    if (err instanceof NotMailError)
+      return { origin: message.origin, result: 'not_mail', error: err.message };
     const e = toPostroomError(err);
     // Too large is permanent: an MTA should bounce, not retry forever.
-    if (e.code === 'message_too_large') return { origin: message.origin, result: 'not_mail', error: e.message };
+    if (e.code === 'message_too_large')
+      return { origin: message.origin, result: 'not_mail', error: e.message };
     return { origin: message.origin, result: 'temp_fail', error: `${e.message}` };
   }
 }

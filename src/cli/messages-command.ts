@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { messageStates, type MessageRow, type MessageState } from '../core/message.ts';
 import type { StoreReader } from '../store/store.ts';
 import type { App } from './app.ts';
-import { messageJson, printJson, table } from './format.ts';
+import { messageJson, printable, printJson, table } from './format.ts';
 
 /** Parses a `--state` value, naming the valid ones when it is wrong. */
 export function parseState(value: string): MessageState {
@@ -20,14 +20,18 @@ async function recordNumbers(store: StoreReader, rows: readonly MessageRow[]): P
 }
 
 /** `messages list` */
-export async function listMessages(app: App, opts: { state?: string; mailbox?: string; limit?: string; json?: boolean }): Promise<void> {
+export async function listMessages(
+  app: App,
+  opts: { state?: string; mailbox?: string; limit?: string; json?: boolean },
+): Promise<void> {
   const rows = await app.store.listMessages({
     ...(opts.state ? { state: parseState(opts.state) } : {}),
     ...(opts.mailbox ? { mailbox: opts.mailbox } : {}),
     limit: opts.limit ? Number(opts.limit) : 1000,
   });
   const numbers = await recordNumbers(app.store, rows);
-  const numberOf = (m: MessageRow): string | null => (m.recordId === null ? null : (numbers.get(m.recordId) ?? null));
+  const numberOf = (m: MessageRow): string | null =>
+    m.recordId === null ? null : (numbers.get(m.recordId) ?? null);
   if (opts.json) return printJson(rows.map((m) => messageJson(m, numberOf(m))));
   process.stdout.write(
     table(
@@ -59,7 +63,14 @@ export async function showMessage(app: App, idText: string, opts: { json?: boole
   const record = m.recordId === null ? null : (numbers.get(m.recordId) ?? null);
   const attachments = await app.store.listAttachments(m.id);
   const trace = await app.store.getTrace(m.id);
-  if (opts.json) return printJson({ ...messageJson(m, record), dedupeKey: m.dedupeKey, rawSha256: m.rawSha256, attachments, trace });
+  if (opts.json)
+    return printJson({
+      ...messageJson(m, record),
+      dedupeKey: m.dedupeKey,
+      rawSha256: m.rawSha256,
+      attachments,
+      trace,
+    });
   const lines = [
     `Message ${m.id}  [${m.state}${m.outcome ? `: ${m.outcome}` : ''}]`,
     `  Mailbox:     ${m.mailbox} (via ${m.source})`,
@@ -72,13 +83,20 @@ export async function showMessage(app: App, idText: string, opts: { json?: boole
     `  Attempts:    ${m.attempts}${m.duplicates ? `, ${m.duplicates} duplicate deliveries` : ''}`,
   ];
   if (m.errorCode) lines.push(`  Error:       ${m.errorCode}: ${m.error ?? ''}`);
-  for (const a of attachments) lines.push(`  Attachment ${a.ordinal}: ${a.filename} (${a.contentType}, ${a.size} bytes${a.inline ? ', inline' : ''})`);
-  lines.push('', ...traceLines(trace));
-  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const a of attachments)
+    lines.push(
+      `  Attachment ${a.ordinal}: ${a.filename} (${a.contentType}, ${a.size} bytes${a.inline ? ', inline' : ''})`,
+    );
+  process.stdout.write(`${[...lines.map(printable), '', ...traceLines(trace)].join('\n')}\n`);
 }
 
-function traceLines(trace: readonly { stage: string; looked: string; concluded: string; why: string }[]): string[] {
-  return trace.map((t, i) => `${String(i + 1).padStart(2)}. ${t.stage}: ${t.concluded}${t.looked ? `  [looked at ${t.looked}]` : ''}\n      because ${t.why}`);
+function traceLines(
+  trace: readonly { stage: string; looked: string; concluded: string; why: string }[],
+): string[] {
+  return trace.map(
+    (t, i) =>
+      `${String(i + 1).padStart(2)}. ${printable(t.stage)}: ${printable(t.concluded)}${t.looked ? `  [looked at ${printable(t.looked)}]` : ''}\n      because ${printable(t.why)}`,
+  );
 }
 
 /** `messages trace ID` */
@@ -99,8 +117,13 @@ export async function rawMessage(app: App, idText: string): Promise<void> {
 }
 
 /** `messages reprocess ID…|--state S` */
-export async function reprocessMessages(app: App, ids: readonly string[], opts: { state?: string; json?: boolean }): Promise<void> {
-  if (ids.length === 0 && !opts.state) throw new Error('name message ids or --state (for example: postroom messages reprocess --state failed)');
+export async function reprocessMessages(
+  app: App,
+  ids: readonly string[],
+  opts: { state?: string; json?: boolean },
+): Promise<void> {
+  if (ids.length === 0 && !opts.state)
+    throw new Error('name message ids or --state (for example: postroom messages reprocess --state failed)');
   const numeric = ids.map((id) => {
     const n = Number(id);
     if (!Number.isInteger(n)) throw new Error(`not a message id: ${id}`);

@@ -3,7 +3,13 @@ import { loadConfig, maskSecrets } from '../config/load.ts';
 import type { App, OpenApp } from './app.ts';
 import { ingestCommand } from './ingest-command.ts';
 import { initCommand } from './init-command.ts';
-import { listMessages, rawMessage, reprocessMessages, showMessage, traceMessage } from './messages-command.ts';
+import {
+  listMessages,
+  rawMessage,
+  reprocessMessages,
+  showMessage,
+  traceMessage,
+} from './messages-command.ts';
 import { printJson } from './format.ts';
 import { startCommand } from './start-command.ts';
 import { statusCommand } from './status-command.ts';
@@ -43,25 +49,35 @@ export function buildProgram(openApp: OpenApp): Command {
 
   program
     .command('ingest')
-    .description('store mail from an .eml file, a directory, a Maildir, an mbox, or stdin (-); exit 0 stored, 75 retry later, 65 not mail')
+    .description(
+      'store mail from an .eml file, a directory, a Maildir, an mbox, or stdin (-); exit 0 stored, 75 retry later, 65 not mail',
+    )
     .argument('<target>', 'FILE, DIR or - for stdin')
     .option('-m, --mailbox <address>', 'mailbox the mail is for (default: the first configured)')
     .option('--process', 'also process the queue now, without a running engine')
     .option('--json', 'print a JSON report')
     .action(async (target: string, opts: { mailbox?: string; process?: boolean; json?: boolean }) => {
       const config = program.opts<{ config?: string }>().config;
-      process.exitCode = await ingestCommand(openApp, target, { ...opts, ...(config === undefined ? {} : { config }) });
+      process.exitCode = await ingestCommand(openApp, target, {
+        ...opts,
+        ...(config === undefined ? {} : { config }),
+      });
     });
 
   const messages = program.command('messages').description('inspect and reprocess messages');
   messages
     .command('list')
     .description('list messages, oldest first')
-    .option('-s, --state <state>', 'only this state (queued, processing, processed, failed, loopback, skipped, rejected, deferred)')
+    .option(
+      '-s, --state <state>',
+      'only this state (queued, processing, processed, failed, loopback, skipped, rejected, deferred)',
+    )
     .option('-m, --mailbox <address>', 'only this mailbox')
     .option('-n, --limit <n>', 'at most this many', '1000')
     .option('--json', 'print JSON')
-    .action((opts: { state?: string; mailbox?: string; limit?: string; json?: boolean }) => withApp((app) => listMessages(app, opts))());
+    .action((opts: { state?: string; mailbox?: string; limit?: string; json?: boolean }) =>
+      withApp((app) => listMessages(app, opts))(),
+    );
   messages
     .command('show')
     .description('one message with its attachments and decision trace')
@@ -85,7 +101,9 @@ export function buildProgram(openApp: OpenApp): Command {
     .argument('[ids...]')
     .option('-s, --state <state>', 'every message in this state')
     .option('--json', 'print JSON')
-    .action((ids: string[], opts: { state?: string; json?: boolean }) => withApp((app) => reprocessMessages(app, ids, opts))());
+    .action((ids: string[], opts: { state?: string; json?: boolean }) =>
+      withApp((app) => reprocessMessages(app, ids, opts))(),
+    );
 
   program
     .command('status')

@@ -3,6 +3,7 @@ import { startSmtpIntake, type SmtpIntake } from '../intake/smtp.ts';
 import type { SpoolContext } from '../intake/spool-writer.ts';
 import { WorkerPool } from '../worker-pool.ts';
 import type { OpenApp } from './app.ts';
+import { showSpooled } from './spool-visibility.ts';
 
 /** `postroom start`: the SMTP listener and the workers, until SIGTERM/SIGINT drains them. */
 export async function startCommand(openApp: OpenApp, options: { config?: string }): Promise<void> {
@@ -23,14 +24,19 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     maxMessageSize: Math.min(config.smtp.maxMessageSize, config.limits.messageSize),
     now: Date.now,
     onSpooled: async (id, sha256) => {
-      await app.showInSpool(id, sha256, 'queued').catch(() => undefined);
+      await showSpooled(app, id, sha256);
       workers.notify();
     },
   };
   let smtp: SmtpIntake | null = null;
   if (config.smtp.enabled) {
     try {
-      smtp = await startSmtpIntake(config.smtp, config.mailboxes.map((m) => m.address), spool, log);
+      smtp = await startSmtpIntake(
+        config.smtp,
+        config.mailboxes.map((m) => m.address),
+        spool,
+        log,
+      );
     } catch (err) {
       await workers.stop();
       await app.close();
@@ -48,7 +54,10 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     {
       smtp: smtp ? `${smtp.address.host}:${smtp.address.port}` : 'disabled',
       dataDir: config.dataDir,
-      database: app.store.dialect === 'sqlite' ? `sqlite (${config.database.url || `${config.dataDir}/postroom.db`})` : 'postgres',
+      database:
+        app.store.dialect === 'sqlite'
+          ? `sqlite (${config.database.url || `${config.dataDir}/postroom.db`})`
+          : 'postgres',
       mailboxes: config.mailboxes.map((m) => m.address),
       workers: config.runner.workers,
       config: app.configFile ?? '(defaults)',

@@ -17,13 +17,18 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
     duplicatesIgnored: report.duplicates,
   };
   if (opts.json) return printJson(json);
-  const mailboxes = [...new Set([...app.config.mailboxes.map((m) => m.address), ...Object.keys(report.byMailbox)])];
+  const mailboxes = [
+    ...new Set([...app.config.mailboxes.map((m) => m.address), ...Object.keys(report.byMailbox)]),
+  ];
   process.stdout.write(`Database: ${json.database}   Data: ${json.dataDir}\n\n`);
   process.stdout.write(
     table(
       ['MAILBOX', ...messageStates.map((s) => s.toUpperCase())],
       [
-        ...mailboxes.map((box) => [box, ...messageStates.map((s) => String(report.byMailbox[box]?.[s] ?? 0))]),
+        ...mailboxes.map((box) => [
+          box,
+          ...messageStates.map((s) => String(report.byMailbox[box]?.[s] ?? 0)),
+        ]),
         ['(all)', ...messageStates.map((s) => String(report.byState[s] ?? 0))],
       ],
     ),

@@ -44,16 +44,20 @@ export async function startSmtpIntake(
       callback(smtpError(550, `5.1.1 <${address.address}>: no such mailbox here`));
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
-      const targets = [...new Set(session.envelope.rcptTo.map((r) => known.get(r.address.toLowerCase())))].filter(
-        (m): m is string => m !== undefined,
-      );
+      const targets = [
+        ...new Set(session.envelope.rcptTo.map((r) => known.get(r.address.toLowerCase()))),
+      ].filter((m): m is string => m !== undefined);
       receive(stream, targets, session)
         .then((reply) => callback(null, reply))
         .catch((err: Error) => callback(err));
     },
   });
 
-  async function receive(stream: SMTPServerDataStream, targets: string[], session: SMTPServerSession): Promise<string> {
+  async function receive(
+    stream: SMTPServerDataStream,
+    targets: string[],
+    session: SMTPServerSession,
+  ): Promise<string> {
     // A copy stream, so a failed write can stop reading without tearing down the SMTP session.
     const body = new PassThrough();
     stream.pipe(body);
@@ -65,7 +69,10 @@ export async function startSmtpIntake(
       });
       if (stream.sizeExceeded) throw smtpError(552, `5.3.4 message exceeds ${settings.maxMessageSize} bytes`);
       const ids = stored.rows.map((r) => `${r.id}${r.duplicate ? ' (duplicate)' : ''}`).join(', ');
-      log.info({ rows: stored.rows, size: stored.size, peer: session.remoteAddress }, 'mail accepted over SMTP');
+      log.info(
+        { rows: stored.rows, size: stored.size, peer: session.remoteAddress },
+        'mail accepted over SMTP',
+      );
       return `2.0.0 queued as ${ids}`;
     } catch (err) {
       stream.unpipe(body);

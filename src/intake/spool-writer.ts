@@ -33,9 +33,16 @@ export interface SpooledMessage {
  * Stores one raw message durably: blob bytes fsynced first, then the spool row committed.
  * Only when this resolves may a connector acknowledge its source (250, exit 0, DELE).
  */
-export async function spoolRaw(ctx: SpoolContext, raw: Readable, target: SpoolTarget): Promise<SpooledMessage> {
+export async function spoolRaw(
+  ctx: SpoolContext,
+  raw: Readable,
+  target: SpoolTarget,
+): Promise<SpooledMessage> {
   const peek = new HeaderPeek();
-  const blob = await ctx.blobs.put(raw, { maxSize: ctx.maxMessageSize, observe: (chunk) => peek.observe(chunk) });
+  const blob = await ctx.blobs.put(raw, {
+    maxSize: ctx.maxMessageSize,
+    observe: (chunk) => peek.observe(chunk),
+  });
   const summary = peek.summary();
   const rows: SpooledMessage['rows'] = [];
   for (const mailbox of target.mailboxes) {

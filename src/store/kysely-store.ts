@@ -18,6 +18,27 @@ import type { AttachmentRow, MessageRow, RecordRow } from '../core/message.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** Mail may carry NUL (0x00); PostgreSQL TEXT cannot hold it. Every text from mail is stored without it, on both backends alike. */
+function txt<T extends string | null>(value: T): T {
+  return (
+    typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value
+  ) as T;
+}
+
+/** Database failures surface as the temporary `store_unavailable`, so callers retry or answer 4xx. */
+async function storeCall<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof PostroomError) throw err;
+    throw new PostroomError(
+      'store_unavailable',
+      `database error: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+}
+
 /** Reads shared by the store and its transactions. */
 class Reader implements StoreReader {
   protected readonly db: Db;
@@ -26,102 +47,152 @@ class Reader implements StoreReader {
   }
 
   async getMessage(id: number): Promise<MessageRow | undefined> {
-    const row = await this.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toMessageRow(row);
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toMessageRow(row);
+    });
   }
 
   async getTrace(id: number): Promise<TraceStep[]> {
-    const row = await this.db.selectFrom('messages').select('trace').where('id', '=', id).executeTakeFirst();
-    return row ? parseTrace(row.trace) : [];
+    return storeCall(async () => {
+      const row = await this.db
+        .selectFrom('messages')
+        .select('trace')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? parseTrace(row.trace) : [];
+    });
   }
 
   async listMessages(filter: MessageFilter): Promise<MessageRow[]> {
-    let query = this.db.selectFrom('messages').selectAll();
-    if (filter.state) query = query.where('state', '=', filter.state);
-    if (filter.mailbox) query = query.where('mailbox', '=', filter.mailbox);
-    const rows = await query.orderBy('id').limit(filter.limit ?? 1000).execute();
-    return rows.map(toMessageRow);
+    return storeCall(async () => {
+      let query = this.db.selectFrom('messages').selectAll();
+      if (filter.state) query = query.where('state', '=', filter.state);
+      if (filter.mailbox) query = query.where('mailbox', '=', filter.mailbox);
+      const rows = await query
+        .orderBy('id')
+        .limit(filter.limit ?? 1000)
+        .execute();
+      return rows.map(toMessageRow);
+    });
   }
 
   async listAttachments(messageRef: number): Promise<AttachmentRow[]> {
-    const rows = await this.db.selectFrom('attachments').selectAll().where('message_ref', '=', messageRef).orderBy('ordinal').execute();
-    return rows.map(toAttachmentRow);
+    return storeCall(async () => {
+      const rows = await this.db
+        .selectFrom('attachments')
+        .selectAll()
+        .where('message_ref', '=', messageRef)
+        .orderBy('ordinal')
+        .execute();
+      return rows.map(toAttachmentRow);
+    });
   }
 
   async getRecord(id: number): Promise<RecordRow | undefined> {
-    const row = await this.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toRecordRow(row);
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toRecordRow(row);
+    });
   }
 
   async listRecords(limit: number): Promise<RecordRow[]> {
-    const rows = await this.db.selectFrom('records').selectAll().orderBy('id').limit(limit).execute();
-    return rows.map(toRecordRow);
+    return storeCall(async () => {
+      const rows = await this.db.selectFrom('records').selectAll().orderBy('id').limit(limit).execute();
+      return rows.map(toRecordRow);
+    });
   }
 
   async findThread(messageIds: readonly string[], excludeRef: number): Promise<ThreadMatch | undefined> {
-    if (messageIds.length === 0) return undefined;
-    const sent = await this.db
-      .selectFrom('sent_messages')
-      .select(['message_id', 'record_id'])
-      .where('message_id', 'in', [...messageIds])
-      .execute();
-    const stored = await this.db
-      .selectFrom('messages')
-      .select(['message_id', 'record_id'])
-      .where('message_id', 'in', [...messageIds])
-      .where('record_id', 'is not', null)
-      .where('id', '!=', excludeRef)
-      .execute();
-    // The newest reference (last in References, or In-Reply-To) is the closest parent.
-    for (const id of [...messageIds].reverse()) {
-      const s = sent.find((r) => r.message_id === id);
-      if (s) return { recordId: Number(s.record_id), via: 'sent', messageId: id };
-      const m = stored.find((r) => r.message_id === id);
-      if (m && m.record_id !== null) return { recordId: Number(m.record_id), via: 'stored', messageId: id };
-    }
-    return undefined;
+    return storeCall(async () => {
+      if (messageIds.length === 0) return undefined;
+      const sent = await this.db
+        .selectFrom('sent_messages')
+        .select(['message_id', 'record_id'])
+        .where('message_id', 'in', [...messageIds])
+        .execute();
+      const stored = await this.db
+        .selectFrom('messages')
+        .select(['message_id', 'record_id'])
+        .where('message_id', 'in', [...messageIds])
+        .where('record_id', 'is not', null)
+        .where('id', '!=', excludeRef)
+        .execute();
+      // The newest reference (last in References, or In-Reply-To) is the closest parent.
+      for (const id of [...messageIds].reverse()) {
+        const s = sent.find((r) => r.message_id === id);
+        if (s) return { recordId: Number(s.record_id), via: 'sent', messageId: id };
+        const m = stored.find((r) => r.message_id === id);
+        if (m && m.record_id !== null) return { recordId: Number(m.record_id), via: 'stored', messageId: id };
+      }
+      return undefined;
+    });
   }
 
   async findEntryRecord(messageRef: number): Promise<number | undefined> {
-    const row = await this.db.selectFrom('record_entries').select('record_id').where('message_ref', '=', messageRef).executeTakeFirst();
-    return row ? Number(row.record_id) : undefined;
+    return storeCall(async () => {
+      const row = await this.db
+        .selectFrom('record_entries')
+        .select('record_id')
+        .where('message_ref', '=', messageRef)
+        .executeTakeFirst();
+      return row ? Number(row.record_id) : undefined;
+    });
   }
 
   async countRawUsers(sha256: string, excludeRef: number): Promise<number> {
-    const row = await this.db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('raw_sha256', '=', sha256)
-      .where('raw_purged', '=', 0)
-      .where('id', '!=', excludeRef)
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
+    return storeCall(async () => {
+      const row = await this.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('raw_sha256', '=', sha256)
+        .where('raw_purged', '=', 0)
+        .where('id', '!=', excludeRef)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    });
   }
 
   async status(): Promise<StatusReport> {
-    const rows = await this.db
-      .selectFrom('messages')
-      .select(['mailbox', 'state', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('duplicates').as('dups')])
-      .groupBy(['mailbox', 'state'])
-      .execute();
-    const report: StatusReport = { byState: {}, byMailbox: {}, oldestQueuedAt: null, records: 0, duplicates: 0 };
-    for (const row of rows) {
-      const state = row.state as MessageState;
-      const n = Number(row.n);
-      report.byState[state] = (report.byState[state] ?? 0) + n;
-      const box = (report.byMailbox[row.mailbox] ??= {});
-      box[state] = (box[state] ?? 0) + n;
-      report.duplicates += Number(row.dups ?? 0);
-    }
-    const oldest = await this.db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.min<number>('received_at').as('t'))
-      .where('state', 'in', ['queued', 'deferred', 'processing'])
-      .executeTakeFirst();
-    report.oldestQueuedAt = oldest?.t == null ? null : Number(oldest.t);
-    const records = await this.db.selectFrom('records').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-    report.records = Number(records?.n ?? 0);
-    return report;
+    return storeCall(async () => {
+      const rows = await this.db
+        .selectFrom('messages')
+        .select([
+          'mailbox',
+          'state',
+          (eb) => eb.fn.countAll<number>().as('n'),
+          (eb) => eb.fn.sum<number>('duplicates').as('dups'),
+        ])
+        .groupBy(['mailbox', 'state'])
+        .execute();
+      const report: StatusReport = {
+        byState: {},
+        byMailbox: {},
+        oldestQueuedAt: null,
+        records: 0,
+        duplicates: 0,
+      };
+      for (const row of rows) {
+        const state = row.state as MessageState;
+        const n = Number(row.n);
+        report.byState[state] = (report.byState[state] ?? 0) + n;
+        const box = (report.byMailbox[row.mailbox] ??= {});
+        box[state] = (box[state] ?? 0) + n;
+        report.duplicates += Number(row.dups ?? 0);
+      }
+      const oldest = await this.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.min<number>('received_at').as('t'))
+        .where('state', 'in', ['queued', 'deferred', 'processing'])
+        .executeTakeFirst();
+      report.oldestQueuedAt = oldest?.t == null ? null : Number(oldest.t);
+      const records = await this.db
+        .selectFrom('records')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst();
+      report.records = Number(records?.n ?? 0);
+      return report;
+    });
   }
 }
 
@@ -144,12 +215,12 @@ class Writer extends Reader implements StoreWriter {
         state: f.state,
         outcome: f.outcome,
         record_id: f.recordId,
-        message_id: f.messageId,
-        subject: f.subject,
-        from_addr: f.from,
+        message_id: txt(f.messageId),
+        subject: txt(f.subject),
+        from_addr: txt(f.from),
         trace: JSON.stringify(f.trace),
         error_code: f.errorCode,
-        error: f.error,
+        error: txt(f.error),
         finished_at: f.now,
         lease_owner: null,
         lease_expires_at: null,
@@ -162,7 +233,11 @@ class Writer extends Reader implements StoreWriter {
   }
 
   async allocateNumber(type: string): Promise<number> {
-    await this.db.insertInto('record_counters').values({ type, last: 0 }).onConflict((oc) => oc.column('type').doNothing()).execute();
+    await this.db
+      .insertInto('record_counters')
+      .values({ type, last: 0 })
+      .onConflict((oc) => oc.column('type').doNothing())
+      .execute();
     const row = await this.db
       .updateTable('record_counters')
       .set((eb) => ({ last: eb('last', '+', 1) }))
@@ -178,9 +253,9 @@ class Writer extends Reader implements StoreWriter {
       .values({
         type: r.type,
         number: r.number,
-        subject: r.subject,
-        requester: r.requester,
-        first_text: r.firstText,
+        subject: txt(r.subject),
+        requester: txt(r.requester),
+        first_text: txt(r.firstText),
         created_at: r.createdAt,
         updated_at: r.updatedAt,
       })
@@ -197,10 +272,22 @@ class Writer extends Reader implements StoreWriter {
       .execute();
   }
 
-  async insertEntry(e: { recordId: number; messageRef: number; kind: string; text: string; now: number }): Promise<void> {
+  async insertEntry(e: {
+    recordId: number;
+    messageRef: number;
+    kind: string;
+    text: string;
+    now: number;
+  }): Promise<void> {
     await this.db
       .insertInto('record_entries')
-      .values({ record_id: e.recordId, message_ref: e.messageRef, kind: e.kind, text: e.text, created_at: e.now })
+      .values({
+        record_id: e.recordId,
+        message_ref: e.messageRef,
+        kind: e.kind,
+        text: txt(e.text),
+        created_at: e.now,
+      })
       .execute();
   }
 
@@ -212,11 +299,11 @@ class Writer extends Reader implements StoreWriter {
         rows.map((a) => ({
           message_ref: a.messageId,
           ordinal: a.ordinal,
-          filename: a.filename,
-          content_type: a.contentType,
+          filename: txt(a.filename),
+          content_type: txt(a.contentType),
           size: a.size,
           sha256: a.sha256,
-          content_id: a.contentId,
+          content_id: txt(a.contentId),
           inline: a.inline ? 1 : 0,
         })),
       )
@@ -245,7 +332,7 @@ export class KyselyStore extends Reader implements Store {
   }
 
   async spool(m: NewMessage): Promise<SpoolResult> {
-    return this.guard(() =>
+    return storeCall(() =>
       this.inTransaction(async (trx) => {
         const inserted = await trx
           .insertInto('messages')
@@ -255,9 +342,9 @@ export class KyselyStore extends Reader implements Store {
             dedupe_key: m.dedupeKey,
             raw_sha256: m.rawSha256,
             raw_size: m.rawSize,
-            message_id: m.messageId,
-            subject: m.subject,
-            from_addr: m.from,
+            message_id: txt(m.messageId),
+            subject: txt(m.subject),
+            from_addr: txt(m.from),
             received_at: m.receivedAt,
           })
           .onConflict((oc) => oc.columns(['mailbox', 'dedupe_key']).doNothing())
@@ -280,7 +367,13 @@ export class KyselyStore extends Reader implements Store {
         }
         await trx
           .insertInto('deliveries')
-          .values({ message_ref: id, source: m.source, origin: m.origin, duplicate: duplicate ? 1 : 0, received_at: m.receivedAt })
+          .values({
+            message_ref: id,
+            source: m.source,
+            origin: m.origin,
+            duplicate: duplicate ? 1 : 0,
+            received_at: m.receivedAt,
+          })
           .execute();
         return { id, duplicate };
       }),
@@ -288,7 +381,7 @@ export class KyselyStore extends Reader implements Store {
   }
 
   async claim(owner: string, limit: number, now: number, leaseMs: number): Promise<MessageRow[]> {
-    return this.guard(async () => {
+    return storeCall(async () => {
       let due = this.kysely
         .selectFrom('messages')
         .select('id')
@@ -320,7 +413,7 @@ export class KyselyStore extends Reader implements Store {
 
   async renew(owner: string, ids: readonly number[], until: number): Promise<void> {
     if (ids.length === 0) return;
-    await this.guard(() =>
+    await storeCall(() =>
       this.kysely
         .updateTable('messages')
         .set({ lease_expires_at: until })
@@ -331,8 +424,12 @@ export class KyselyStore extends Reader implements Store {
     );
   }
 
-  async defer(id: number, owner: string, f: { nextAttemptAt: number; errorCode: string; error: string; trace: TraceStep[] }): Promise<void> {
-    await this.guard(() =>
+  async defer(
+    id: number,
+    owner: string,
+    f: { nextAttemptAt: number; errorCode: string; error: string; trace: TraceStep[] },
+  ): Promise<void> {
+    await storeCall(() =>
       this.kysely
         .updateTable('messages')
         .set({
@@ -351,10 +448,15 @@ export class KyselyStore extends Reader implements Store {
   }
 
   async release(id: number, owner: string): Promise<void> {
-    await this.guard(() =>
+    await storeCall(() =>
       this.kysely
         .updateTable('messages')
-        .set((eb) => ({ state: 'queued', lease_owner: null, lease_expires_at: null, attempts: eb('attempts', '-', 1) }))
+        .set((eb) => ({
+          state: 'queued',
+          lease_owner: null,
+          lease_expires_at: null,
+          attempts: eb('attempts', '-', 1),
+        }))
         .where('id', '=', id)
         .where('lease_owner', '=', owner)
         .where('state', '=', 'processing')
@@ -364,7 +466,7 @@ export class KyselyStore extends Reader implements Store {
 
   async releaseOwners(owners: readonly string[]): Promise<number> {
     if (owners.length === 0) return 0;
-    const result = await this.guard(() =>
+    const result = await storeCall(() =>
       this.kysely
         .updateTable('messages')
         .set({ state: 'queued', lease_owner: null, lease_expires_at: null })
@@ -376,8 +478,13 @@ export class KyselyStore extends Reader implements Store {
   }
 
   async leaseOwners(): Promise<string[]> {
-    const rows = await this.guard(() =>
-      this.kysely.selectFrom('messages').select('lease_owner').distinct().where('state', '=', 'processing').execute(),
+    const rows = await storeCall(() =>
+      this.kysely
+        .selectFrom('messages')
+        .select('lease_owner')
+        .distinct()
+        .where('state', '=', 'processing')
+        .execute(),
     );
     return rows.flatMap((r) => (r.lease_owner ? [r.lease_owner] : []));
   }
@@ -400,16 +507,20 @@ export class KyselyStore extends Reader implements Store {
       query = query.where('state', '=', target.state);
     }
     // A purged message has no raw bytes left to decide on again.
-    const result = await this.guard(() => query.where('raw_purged', '=', 0).where('state', '!=', 'processing').executeTakeFirst());
+    const result = await storeCall(() =>
+      query.where('raw_purged', '=', 0).where('state', '!=', 'processing').executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows);
   }
 
   async markPurged(id: number): Promise<void> {
-    await this.guard(() => this.kysely.updateTable('messages').set({ raw_purged: 1 }).where('id', '=', id).execute());
+    await storeCall(() =>
+      this.kysely.updateTable('messages').set({ raw_purged: 1 }).where('id', '=', id).execute(),
+    );
   }
 
   async transaction<T>(work: (tx: StoreWriter) => Promise<T>): Promise<T> {
-    return this.guard(() => this.inTransaction((trx) => work(new Writer(trx))));
+    return storeCall(() => this.inTransaction((trx) => work(new Writer(trx))));
   }
 
   /**
@@ -434,15 +545,5 @@ export class KyselyStore extends Reader implements Store {
 
   async close(): Promise<void> {
     await this.kysely.destroy();
-  }
-
-  /** Database failures surface as the temporary `store_unavailable`, so callers retry or answer 4xx. */
-  private async guard<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      if (err instanceof PostroomError) throw err;
-      throw new PostroomError('store_unavailable', `database error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
   }
 }

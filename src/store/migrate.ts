@@ -10,7 +10,9 @@ const migrationsRoot = fileURLToPath(new URL('../migrations/', import.meta.url))
  * transaction. Files are never edited once released; a change is a new number.
  */
 export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<number[]> {
-  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`.execute(db);
+  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`.execute(
+    db,
+  );
   const folder = `${migrationsRoot}${dialect}/`;
   const files = readdirSync(folder)
     .filter((name) => /^\d{4}-.*\.sql$/.test(name))
@@ -24,7 +26,11 @@ export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgre
         // Two processes starting together on one database must not both migrate.
         await sql`SELECT pg_advisory_xact_lock(7031963)`.execute(trx);
       }
-      const row = await trx.selectFrom('schema_migrations').select('version').where('version', '=', version).executeTakeFirst();
+      const row = await trx
+        .selectFrom('schema_migrations')
+        .select('version')
+        .where('version', '=', version)
+        .executeTakeFirst();
       if (row) return false;
       for (const statement of splitStatements(text)) await sql.raw(statement).execute(trx);
       await trx.insertInto('schema_migrations').values({ version, applied_at: Date.now() }).execute();

@@ -1,5 +1,12 @@
 import type { Selectable } from 'kysely';
-import type { AttachmentRow, IntakeSource, MessageRow, MessageState, RecordRow, TraceStep } from '../core/message.ts';
+import type {
+  AttachmentRow,
+  IntakeSource,
+  MessageRow,
+  MessageState,
+  RecordRow,
+  TraceStep,
+} from '../core/message.ts';
 import type { AttachmentsTable, MessagesTable, RecordsTable } from './tables.ts';
 
 /** Database row → the engine's message type. */

@@ -1,4 +1,11 @@
-import type { IntakeSource, MessageRow, MessageState, RecordRow, TraceStep, AttachmentRow } from '../core/message.ts';
+import type {
+  IntakeSource,
+  MessageRow,
+  MessageState,
+  RecordRow,
+  TraceStep,
+  AttachmentRow,
+} from '../core/message.ts';
 
 /** A raw message just written to blob storage, about to get its spool row. */
 export interface NewMessage {
@@ -83,7 +90,13 @@ export interface StoreWriter extends StoreReader {
   allocateNumber(type: string): Promise<number>;
   insertRecord(record: Omit<RecordRow, 'id' | 'messageCount'>): Promise<number>;
   touchRecord(recordId: number, now: number): Promise<void>;
-  insertEntry(entry: { recordId: number; messageRef: number; kind: string; text: string; now: number }): Promise<void>;
+  insertEntry(entry: {
+    recordId: number;
+    messageRef: number;
+    kind: string;
+    text: string;
+    now: number;
+  }): Promise<void>;
   insertAttachments(rows: readonly AttachmentRow[]): Promise<void>;
   recordSent(messageId: string, recordId: number, now: number): Promise<void>;
 }
@@ -98,7 +111,11 @@ export interface Store extends StoreReader {
   /** Extends the lease of messages still being worked on. */
   renew(owner: string, ids: readonly number[], until: number): Promise<void>;
   /** Puts a claimed message back to wait for a retry. */
-  defer(id: number, owner: string, fields: { nextAttemptAt: number; errorCode: string; error: string; trace: TraceStep[] }): Promise<void>;
+  defer(
+    id: number,
+    owner: string,
+    fields: { nextAttemptAt: number; errorCode: string; error: string; trace: TraceStep[] },
+  ): Promise<void>;
   /** Hands a claimed message back untouched (drain on shutdown). */
   release(id: number, owner: string): Promise<void>;
   /** Frees every lease held by these owners (workers known to be dead). */

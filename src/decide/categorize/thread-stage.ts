@@ -10,9 +10,15 @@ export const threadStage: Stage = {
   async run(ctx, draft) {
     const parsed = draft.parsed;
     if (!parsed) return { kind: 'continue' };
-    const candidates = [...new Set([...parsed.references, ...parsed.inReplyTo])];
+    // The newest 100 are plenty to find the thread, and keep the lookup within any database's parameter limit.
+    const candidates = [...new Set([...parsed.references, ...parsed.inReplyTo])].slice(-100);
     if (candidates.length === 0) {
-      draft.trace.push({ stage: 'categorize', looked: 'In-Reply-To, References', concluded: 'new', why: 'no thread headers' });
+      draft.trace.push({
+        stage: 'categorize',
+        looked: 'In-Reply-To, References',
+        concluded: 'new',
+        why: 'no thread headers',
+      });
       return { kind: 'continue' };
     }
     const match = await ctx.store.findThread(candidates, ctx.message.id);
@@ -32,7 +38,10 @@ export const threadStage: Stage = {
       stage: 'categorize',
       looked: `<${match.messageId}>`,
       concluded: `reply to ${record?.number ?? `record ${match.recordId}`}`,
-      why: match.via === 'sent' ? 'it names mail we sent for that record' : 'it names a stored message of that record',
+      why:
+        match.via === 'sent'
+          ? 'it names mail we sent for that record'
+          : 'it names a stored message of that record',
     });
     return { kind: 'continue' };
   },

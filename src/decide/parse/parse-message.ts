@@ -1,6 +1,12 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MailParser, type AddressObject, type AttachmentStream, type HeaderValue, type MessageText } from 'mailparser';
+import {
+  MailParser,
+  type AddressObject,
+  type AttachmentStream,
+  type HeaderValue,
+  type MessageText,
+} from 'mailparser';
 import { PostroomError } from '../../core/errors.ts';
 import { messageIdList, normalizeMessageId } from '../../core/message-id.ts';
 import type { Address, AttachmentMeta, ParsedMessage } from '../../core/plan.ts';
@@ -20,7 +26,11 @@ type ChunkHandler = (data: SplitNode, done: (err?: Error) => void) => void;
  * straight to blob storage and are never held in memory. Limits throw a permanent
  * PostroomError with the reason.
  */
-export async function parseMessage(blobs: BlobStore, rawSha256: string, limits: ParseLimits): Promise<ParsedMessage> {
+export async function parseMessage(
+  blobs: BlobStore,
+  rawSha256: string,
+  limits: ParseLimits,
+): Promise<ParsedMessage> {
   const parser = new MailParser({
     maxHeadSize: limits.headerSize,
     maxChildNodes: limits.parts,
@@ -50,7 +60,12 @@ export async function parseMessage(blobs: BlobStore, rawSha256: string, limits: 
       }
       const ordinal = attachments.length + 1;
       if (ordinal > limits.attachments) {
-        done(new PostroomError('too_many_attachments', `more than ${limits.attachments} attachments (limits.attachments)`));
+        done(
+          new PostroomError(
+            'too_many_attachments',
+            `more than ${limits.attachments} attachments (limits.attachments)`,
+          ),
+        );
         return;
       }
       const meter = new Transform({
@@ -124,16 +139,25 @@ export async function parseMessage(blobs: BlobStore, rawSha256: string, limits: 
 function enforceStructureLimits(parser: MailParser, limits: ParseLimits): void {
   const target = parser as unknown as { processChunk?: ChunkHandler };
   const original = target.processChunk;
-  if (typeof original !== 'function') throw new PostroomError('internal', 'mailparser no longer exposes processChunk');
+  if (typeof original !== 'function')
+    throw new PostroomError('internal', 'mailparser no longer exposes processChunk');
   let nodes = 0;
   target.processChunk = (data, done) => {
     if (data.type === 'node') {
       nodes += 1;
-      if (nodes > limits.parts) return done(new PostroomError('too_many_parts', `more than ${limits.parts} MIME parts (limits.parts)`));
+      if (nodes > limits.parts)
+        return done(
+          new PostroomError('too_many_parts', `more than ${limits.parts} MIME parts (limits.parts)`),
+        );
       let depth = 0;
       for (let node = data.parentNode; node; node = node.parentNode) depth += 1;
       if (depth > limits.mimeDepth) {
-        return done(new PostroomError('mime_too_deep', `MIME nesting deeper than ${limits.mimeDepth} levels (limits.mimeDepth)`));
+        return done(
+          new PostroomError(
+            'mime_too_deep',
+            `MIME nesting deeper than ${limits.mimeDepth} levels (limits.mimeDepth)`,
+          ),
+        );
       }
     }
     original.call(parser, data, done);
@@ -143,9 +167,15 @@ function enforceStructureLimits(parser: MailParser, limits: ParseLimits): void {
 function classifyParseError(err: unknown): PostroomError {
   if (err instanceof PostroomError) return err;
   const e = err as { code?: string; message?: string };
-  if (e.code === 'EMAXLEN') return new PostroomError('header_too_large', 'a MIME header block exceeds limits.headerSize', { cause: err });
-  if (/child nodes/i.test(e.message ?? '')) return new PostroomError('too_many_parts', 'too many MIME parts (limits.parts)', { cause: err });
-  if (e.code === 'ENOENT') return new PostroomError('raw_missing', 'the raw message is missing from blob storage', { cause: err });
+  // mailsplit raises EMAXLEN for both of its limits; the message tells them apart.
+  if (/child nodes/i.test(e.message ?? ''))
+    return new PostroomError('too_many_parts', 'too many MIME parts (limits.parts)', { cause: err });
+  if (e.code === 'EMAXLEN')
+    return new PostroomError('header_too_large', 'a MIME header block exceeds limits.headerSize', {
+      cause: err,
+    });
+  if (e.code === 'ENOENT')
+    return new PostroomError('raw_missing', 'the raw message is missing from blob storage', { cause: err });
   return new PostroomError('unparseable', `MIME parse failed: ${e.message ?? String(err)}`, { cause: err });
 }
 
@@ -168,7 +198,9 @@ function addresses(value: HeaderValue | undefined): Address[] {
       else if (entry.address) out.push({ address: entry.address.toLowerCase(), name: entry.name ?? '' });
     }
   };
-  for (const item of list) if (typeof item === 'object' && item !== null && 'value' in item && Array.isArray(item.value)) visit(item.value);
+  for (const item of list)
+    if (typeof item === 'object' && item !== null && 'value' in item && Array.isArray(item.value))
+      visit(item.value);
   return out;
 }
 

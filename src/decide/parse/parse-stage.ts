@@ -7,12 +7,18 @@ export const parseStage: Stage = {
   name: 'parse',
   async run(ctx, draft) {
     const { message } = ctx;
-    if (message.rawPurged) return { kind: 'quarantine', code: 'raw_missing', reason: 'raw bytes were deleted after processing' };
+    if (message.rawPurged)
+      return { kind: 'quarantine', code: 'raw_missing', reason: 'raw bytes were deleted after processing' };
     try {
       draft.parsed = await parseMessage(ctx.blobs, message.rawSha256, ctx.limits);
     } catch (err) {
       if (err instanceof PostroomError && !err.temporary) {
-        draft.trace.push({ stage: 'parse', looked: `${message.rawSize} raw bytes`, concluded: 'quarantine', why: err.message });
+        draft.trace.push({
+          stage: 'parse',
+          looked: `${message.rawSize} raw bytes`,
+          concluded: 'quarantine',
+          why: err.message,
+        });
         return { kind: 'quarantine', code: err.code, reason: err.message };
       }
       throw err;

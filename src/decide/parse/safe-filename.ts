@@ -8,7 +8,10 @@ const reserved = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
  */
 export function safeFilename(name: string | undefined, ordinal: number, contentType: string): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
-  let clean = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').replace(/^[.\s]+/, '').trim();
+  let clean = base
+    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
+    .replace(/^[.\s]+/, '')
+    .trim();
   if (reserved.test(clean)) clean = `_${clean}`;
   if (clean.length > 200) {
     const dot = clean.lastIndexOf('.');

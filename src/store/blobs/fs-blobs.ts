@@ -57,9 +57,13 @@ export class FsBlobStore implements BlobStore {
     } catch (err) {
       await rm(temp, { force: true });
       if (err instanceof PostroomError) throw err;
-      throw new PostroomError('blob_write_failed', `cannot write to ${this.root}: ${err instanceof Error ? err.message : String(err)}`, {
-        cause: err,
-      });
+      throw new PostroomError(
+        'blob_write_failed',
+        `cannot write to ${this.root}: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
