@@ -63,13 +63,19 @@ export interface RecordRow {
   messageCount: number;
 }
 
-export interface AttachmentRow {
-  messageId: number;
+/** What parse found out about an attachment; its bytes are already in blob storage. */
+export interface AttachmentMeta {
   ordinal: number;
+  /** display name only, sanitized; never used as a path */
   filename: string;
   contentType: string;
   size: number;
   sha256: string;
   contentId: string | null;
   inline: boolean;
+}
+
+/** An attachment as catalogued for a stored message. */
+export interface AttachmentRow extends AttachmentMeta {
+  messageId: number;
 }

@@ -1,17 +1,7 @@
 import type { ErrorCode } from './errors.ts';
-import type { FinalState, TraceStep } from './message.ts';
+import type { AttachmentMeta, FinalState, TraceStep } from './message.ts';
 
-/** What parse found out about an attachment; its bytes are already in blob storage. */
-export interface AttachmentMeta {
-  ordinal: number;
-  /** display name only, sanitized; never used as a path */
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  contentId: string | null;
-  inline: boolean;
-}
+export type { AttachmentMeta };
 
 export interface Address {
   address: string;
