@@ -113,6 +113,23 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   'mailboxes[].address': 'support@example.com',
   'mailboxes[].recordType': 'CASE',
   'mailboxes[].deleteProcessed': 'false',
+  'mailboxes[].profile': 'pop-default',
+  'mailboxes[].connector': 'imap',
+  'mailboxes[].server': '{ host: imap.example.com, user: support, password: ${SUPPORT_PW} }',
+  'mailboxes[].server.host': 'imap.example.com',
+  'mailboxes[].server.port': '993',
+  'mailboxes[].server.tls': 'true',
+  'mailboxes[].server.rejectUnauthorized': 'true',
+  'mailboxes[].server.user': 'support',
+  'mailboxes[].server.password': '${SUPPORT_PW}',
+  'mailboxes[].server.auth': '{ user: projects, accessToken: { command: "./get-token.sh" } }',
+  'mailboxes[].server.timeout': '60s',
+  'mailboxes[].folder': 'INBOX',
+  'mailboxes[].idle': 'true',
+  'mailboxes[].afterProcessing': '{ move: Processed }',
+  'mailboxes[].pollingInterval': '60s',
+  'mailboxes[].batchSize': '50',
+  profiles: '{ pop-default: { connector: pop3, pollingInterval: 60s, batchSize: 50, afterProcessing: delete } }',
 };
 
 type PathSegment = string | number;
@@ -537,6 +554,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     raw = deepMerge(raw, opts.overrides as Record<string, unknown>, 'overrides', sources);
   }
 
+  raw = applyProfiles(raw);
   const result = configSchema.safeParse(raw, { error: errorMap });
   if (!result.success) {
     // A value whose ${VAR} could not be resolved already has an issue; its validation error would only be noise.
@@ -567,6 +585,24 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   const base = file !== undefined && !sources.has('dataDir') ? path.dirname(file) : cwd;
   config.dataDir = path.resolve(base, config.dataDir);
   return { config: deepFreeze(config), file };
+}
+
+/**
+ * Siebel's driver profiles: a mailbox that names a profile takes each setting it does not set
+ * itself from that profile. An unknown profile name is left for the schema check to report.
+ */
+function applyProfiles(raw: Record<string, unknown>): Record<string, unknown> {
+  const profiles = raw['profiles'];
+  const mailboxes = raw['mailboxes'];
+  if (!isPlainObject(profiles) || !Array.isArray(mailboxes)) return raw;
+  return {
+    ...raw,
+    mailboxes: mailboxes.map((mailbox: unknown) => {
+      if (!isPlainObject(mailbox) || typeof mailbox['profile'] !== 'string') return mailbox;
+      const profile = profiles[mailbox['profile']];
+      return isPlainObject(profile) ? { ...profile, ...mailbox } : mailbox;
+    }),
+  };
 }
 
 const SECRET_KEY = /^(password|accessToken|secret)$|(Password|Secret|Token|ApiKey)$/i;

@@ -169,13 +169,85 @@ const recordTypeSchema = z.strictObject({
   digits: wholeNumber(3, 12),
 });
 
+/** An access token for XOAUTH2: literal, from an environment variable, or printed by a command. */
+const accessTokenSchema = z.union(
+  [
+    text('a token'),
+    z.strictObject({ env: text('an environment variable name') }),
+    z.strictObject({ command: text('a command that prints a token') }),
+  ],
+  { error: expecting('a token, { env: VAR } or { command: "./get-token.sh" }') },
+);
+
+const serverSchema = z.strictObject({
+  host: text('a host name'),
+  /** default: 995/110 for POP3, 993/143 for IMAP, by tls */
+  port: wholeNumber(1, 65535).optional(),
+  // true = implicit TLS (993/995), starttls = upgrade after the greeting, false = plain (tests only)
+  tls: z
+    .union([z.boolean(), z.enum(['starttls'])], { error: expecting('true, false or starttls') })
+    .default(true),
+  // Verify the server certificate; turn off only for a self-signed test server.
+  rejectUnauthorized: flag().default(true),
+  user: text('a user name').optional(),
+  password: z.string({ error: expecting('a password') }).optional(),
+  auth: z
+    .strictObject({
+      user: text('a user name'),
+      password: z.string({ error: expecting('a password') }).optional(),
+      accessToken: accessTokenSchema.optional(),
+    })
+    .optional(),
+  timeout: duration('s').prefault('60s'),
+});
+
+const afterProcessingSchema = z.union(
+  [z.enum(['delete', 'keep', 'flag-seen']), z.strictObject({ move: text('a folder name') })],
+  { error: expecting('delete, keep, flag-seen or { move: Processed }') },
+);
+
+/** The keys a driver profile may set for the mailboxes that name it (Siebel's driver profiles). */
+const connectorFields = {
+  connector: z.enum(['smtp', 'pop3', 'imap'], { error: expecting('smtp, pop3 or imap') }),
+  server: serverSchema,
+  folder: text('a folder name'),
+  idle: flag(),
+  afterProcessing: afterProcessingSchema,
+  pollingInterval: duration('s'),
+  batchSize: wholeNumber(1, 10_000),
+  recordType: z.string({ error: expecting('the name of a record type') }),
+  deleteProcessed: flag(),
+};
+
+const profileSchema = z.strictObject({
+  connector: connectorFields.connector.optional(),
+  server: connectorFields.server.optional(),
+  folder: connectorFields.folder.optional(),
+  idle: connectorFields.idle.optional(),
+  afterProcessing: connectorFields.afterProcessing.optional(),
+  pollingInterval: connectorFields.pollingInterval.optional(),
+  batchSize: connectorFields.batchSize.optional(),
+  recordType: connectorFields.recordType.optional(),
+  deleteProcessed: connectorFields.deleteProcessed.optional(),
+});
+
 const mailboxSchema = z.strictObject({
   address: z.string({ error: expecting('an email address') }).refine(isEmailAddress, {
     error: (iss) => `${describeValue(iss.input)} is not an email address; write it as local@domain`,
   }),
-  recordType: z.string({ error: expecting('the name of a record type') }),
+  /** a key of profiles; its settings apply where the mailbox sets none */
+  profile: z.string({ error: expecting('the name of a profile') }).optional(),
+  // smtp: mail arrives by the SMTP listener or `postroom ingest`; pop3/imap: Postroom fetches it.
+  connector: connectorFields.connector.default('smtp'),
+  server: connectorFields.server.optional(),
+  folder: connectorFields.folder.default('INBOX'),
+  idle: connectorFields.idle.default(true),
+  afterProcessing: connectorFields.afterProcessing.default('delete'),
+  pollingInterval: connectorFields.pollingInterval.prefault('60s'),
+  batchSize: connectorFields.batchSize.default(50),
+  recordType: connectorFields.recordType.default('CASE'),
   // Siebel's "Delete Processed Messages": drop the raw .eml once the records hold what matters.
-  deleteProcessed: flag().default(false),
+  deleteProcessed: connectorFields.deleteProcessed.default(false),
 });
 
 const backoffSchema = z
@@ -264,6 +336,7 @@ export const configSchema = z
         },
       )
       .prefault({ CASE: { prefix: 'CASE', digits: 7 } }),
+    profiles: z.record(z.string(), profileSchema, { error: expecting('a mapping of profile names') }).default({}),
     mailboxes: z
       .array(mailboxSchema, { error: expecting('a list of mailboxes') })
       .min(1, { error: 'at least one mailbox is required' })
@@ -313,6 +386,34 @@ export const configSchema = z
               input: address,
             });
           }
+        }
+        const profiles = isRecord(root['profiles']) ? root['profiles'] : {};
+        const profile = mailbox['profile'];
+        if (typeof profile === 'string' && !Object.hasOwn(profiles, profile)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['mailboxes', index, 'profile'],
+            message: `profile ${JSON.stringify(profile)} is not defined under profiles (defined: ${Object.keys(profiles).join(', ') || 'none'})`,
+            input: profile,
+          });
+        }
+        const connector = mailbox['connector'];
+        if ((connector === 'pop3' || connector === 'imap') && !isRecord(mailbox['server'])) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['mailboxes', index, 'server'],
+            message: `a ${connector} mailbox needs server: { host, user, password } (or server.auth for XOAUTH2)`,
+            input: mailbox['server'],
+          });
+        }
+        const server = mailbox['server'];
+        if (isRecord(server) && server['user'] === undefined && !isRecord(server['auth'])) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['mailboxes', index, 'server', 'user'],
+            message: 'is required: the login name (or set server.auth for XOAUTH2)',
+            input: undefined,
+          });
         }
         const recordType = mailbox['recordType'];
         if (

@@ -81,16 +81,38 @@ recordTypes:
   #   prefix: TKT
   #   digits: 6
 
+# Driver profiles (Siebel): shared settings that mailboxes name with \`profile:\`; a mailbox's
+# own settings win. Any mailbox key below except address and profile may be set here.
+profiles: {}
+#  pop-default: { connector: pop3, pollingInterval: 60s, batchSize: 50, afterProcessing: delete }
+
 # Monitored addresses: mail to each creates or updates records of its recordType.
 # At least one is required; each address may appear once (case does not matter).
 # Default: support@localhost creating CASE records.
 mailboxes:
   - address: support@localhost
-    # Must name one of the recordTypes above.
+    # Must name one of the recordTypes above. Default CASE.
     recordType: CASE
     # Delete the raw .eml once the records hold what matters (like Siebel's
     # "Delete Processed Messages"). Default false keeps the original message.
     deleteProcessed: false
+    # How mail reaches this mailbox: smtp (the listener above or \`postroom ingest\`),
+    # pop3 or imap (Postroom fetches it from server:). Default smtp.
+    connector: smtp
+    # For pop3/imap:
+    # server: { host: imap.example.com, port: 993, tls: true, user: support, password: \${SUPPORT_PW} }
+    #   tls: true (implicit TLS), starttls, or false; rejectUnauthorized: false only for a self-signed test server
+    #   XOAUTH2: auth: { user: support@example.com, accessToken: { command: "./get-token.sh" } }
+    # IMAP folder to fetch from. Default INBOX.
+    folder: INBOX
+    # IMAP: wait for new mail with IDLE; polling is the fallback. Default true.
+    idle: true
+    # After the message is safely stored: delete, keep, flag-seen (IMAP), or { move: Processed } (IMAP).
+    afterProcessing: delete
+    # How often to poll the server. Default 60s.
+    pollingInterval: 60s
+    # Most messages fetched in one session. Default 50.
+    batchSize: 50
   # - address: billing@example.com
   #   recordType: TICKET
 `;

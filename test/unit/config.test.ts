@@ -90,7 +90,17 @@ describe('defaults', () => {
     });
     assert.deepEqual(config.recordTypes, { CASE: { prefix: 'CASE', digits: 7 } });
     assert.deepEqual(config.mailboxes, [
-      { address: 'support@localhost', recordType: 'CASE', deleteProcessed: false },
+      {
+        address: 'support@localhost',
+        recordType: 'CASE',
+        deleteProcessed: false,
+        connector: 'smtp',
+        folder: 'INBOX',
+        idle: true,
+        afterProcessing: 'delete',
+        pollingInterval: 60,
+        batchSize: 50,
+      },
     ]);
   });
 
@@ -426,5 +436,44 @@ describe('units', () => {
     assert.equal(parseDuration('500ms'), 0.5);
     assert.throws(() => parseDuration('5 minutes'), RangeError);
     assert.throws(() => parseDuration('1.5h'), RangeError);
+  });
+});
+
+describe('driver profiles and connectors', () => {
+  test('a mailbox takes the settings of its profile, and overrides them', () => {
+    const { config } = loadConfig({
+      file: writeConfig(
+        [
+          'profiles:',
+          '  pop-default: { connector: pop3, pollingInterval: 30s, batchSize: 50, afterProcessing: keep }',
+          'mailboxes:',
+          '  - address: support@example.com',
+          '    profile: pop-default',
+          '    server: { host: pop.example.com, port: 995, tls: true, user: support, password: "${SUPPORT_PW}" }',
+          '    batchSize: 100',
+        ].join('\n'),
+      ),
+      env: { SUPPORT_PW: 's3cret' },
+    });
+    const [box] = config.mailboxes;
+    assert.equal(box?.connector, 'pop3');
+    assert.equal(box?.pollingInterval, 30);
+    assert.equal(box?.afterProcessing, 'keep');
+    assert.equal(box?.batchSize, 100, 'the mailbox overrides its profile');
+    assert.equal(box?.server?.password, 's3cret');
+    assert.equal(box?.server?.rejectUnauthorized, true, 'TLS verification is on by default');
+  });
+
+  test('an unknown profile and a fetching mailbox without a server are named', () => {
+    const error = loadError(
+      ['mailboxes:', '  - address: a@example.com', '    profile: nope', '  - address: b@example.com', '    connector: imap'].join('\n'),
+    );
+    assert.match(lineFor(error, 'mailboxes[0].profile'), /profile "nope" is not defined under profiles/);
+    assert.match(lineFor(error, 'mailboxes[1].server'), /needs server: \{ host, user, password \}/);
+  });
+
+  test('afterProcessing accepts delete, keep, flag-seen and { move: Folder } only', () => {
+    const error = loadError(['mailboxes:', '  - address: a@example.com', '    afterProcessing: shred'].join('\n'));
+    assert.match(lineFor(error, 'mailboxes[0].afterProcessing'), /delete, keep, flag-seen or \{ move: Processed \}/);
   });
 });
