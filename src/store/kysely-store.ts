@@ -2,7 +2,9 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { PostroomError } from '../core/errors.ts';
 import type { MessageState, TraceStep } from '../core/message.ts';
 import type {
+  Checkpoint,
   FinishFields,
+  MailboxPollStatus,
   MessageFilter,
   NewMessage,
   SpoolResult,
@@ -511,6 +513,99 @@ export class KyselyStore extends Reader implements Store {
       query.where('raw_purged', '=', 0).where('state', '!=', 'processing').executeTakeFirst(),
     );
     return Number(result.numUpdatedRows);
+  }
+
+  async acquireMailboxLease(mailbox: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    return storeCall(async () => {
+      // Taken when free, expired, or already ours (a renewal); one statement, so two nodes cannot both win.
+      const row = await this.kysely
+        .insertInto('mailbox_leases')
+        .values({ mailbox, owner, expires_at: now + leaseMs })
+        .onConflict((oc) =>
+          oc
+            .column('mailbox')
+            .doUpdateSet({ owner, expires_at: now + leaseMs })
+            .where((eb) => eb.or([eb('mailbox_leases.expires_at', '<', now), eb('mailbox_leases.owner', '=', owner)])),
+        )
+        .returning('owner')
+        .executeTakeFirst();
+      return row?.owner === owner;
+    });
+  }
+
+  async releaseMailboxLease(mailbox: string, owner: string): Promise<void> {
+    await storeCall(() => this.kysely.deleteFrom('mailbox_leases').where('mailbox', '=', mailbox).where('owner', '=', owner).execute());
+  }
+
+  async getCheckpoint(mailbox: string, folder: string): Promise<Checkpoint | undefined> {
+    return storeCall(async () => {
+      const row = await this.kysely
+        .selectFrom('mailbox_checkpoints')
+        .select(['uid_validity', 'last_uid'])
+        .where('mailbox', '=', mailbox)
+        .where('folder', '=', folder)
+        .executeTakeFirst();
+      return row && { uidValidity: Number(row.uid_validity), lastUid: Number(row.last_uid) };
+    });
+  }
+
+  async setCheckpoint(mailbox: string, folder: string, c: Checkpoint): Promise<void> {
+    await storeCall(() =>
+      this.kysely
+        .insertInto('mailbox_checkpoints')
+        .values({ mailbox, folder, uid_validity: c.uidValidity, last_uid: c.lastUid })
+        .onConflict((oc) => oc.columns(['mailbox', 'folder']).doUpdateSet({ uid_validity: c.uidValidity, last_uid: c.lastUid }))
+        .execute(),
+    );
+  }
+
+  async knownDedupeKeys(mailbox: string, keys: readonly string[]): Promise<Set<string>> {
+    return storeCall(async () => {
+      const known = new Set<string>();
+      // Chunks keep every query under SQLite's and PostgreSQL's parameter limits.
+      for (let i = 0; i < keys.length; i += 500) {
+        const rows = await this.kysely
+          .selectFrom('messages')
+          .select('dedupe_key')
+          .where('mailbox', '=', mailbox)
+          .where('dedupe_key', 'in', keys.slice(i, i + 500))
+          .execute();
+        for (const r of rows) known.add(r.dedupe_key);
+      }
+      return known;
+    });
+  }
+
+  async recordPoll(st: MailboxPollStatus): Promise<void> {
+    const values = {
+      last_poll_at: st.lastPollAt,
+      last_success_at: st.lastSuccessAt,
+      last_error: st.lastError,
+      backlog: st.backlog,
+      owner: st.owner,
+    };
+    await storeCall(() =>
+      this.kysely
+        .insertInto('mailbox_status')
+        .values({ mailbox: st.mailbox, ...values })
+        .onConflict((oc) => oc.column('mailbox').doUpdateSet(values))
+        .execute(),
+    );
+  }
+
+  async mailboxStatus(): Promise<MailboxPollStatus[]> {
+    return storeCall(async () => {
+      const rows = await this.kysely.selectFrom('mailbox_status').selectAll().orderBy('mailbox').execute();
+      const n = (v: number | null): number | null => (v === null ? null : Number(v));
+      return rows.map((r) => ({
+        mailbox: r.mailbox,
+        lastPollAt: n(r.last_poll_at),
+        lastSuccessAt: n(r.last_success_at),
+        lastError: r.last_error,
+        backlog: n(r.backlog),
+        owner: r.owner,
+      }));
+    });
   }
 
   async markPurged(id: number): Promise<void> {

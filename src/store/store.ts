@@ -101,8 +101,35 @@ export interface StoreWriter extends StoreReader {
   recordSent(messageId: string, recordId: number, now: number): Promise<void>;
 }
 
+export interface Checkpoint {
+  uidValidity: number;
+  lastUid: number;
+}
+
+export interface MailboxPollStatus {
+  mailbox: string;
+  lastPollAt: number | null;
+  lastSuccessAt: number | null;
+  lastError: string | null;
+  backlog: number | null;
+  owner: string | null;
+}
+
+/** What connectors keep between polls: who polls a mailbox, how far it got, how it went. */
+export interface MailboxState {
+  /** Takes or renews the one-poller lease of a mailbox; false while another live owner holds it. */
+  acquireMailboxLease(mailbox: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  releaseMailboxLease(mailbox: string, owner: string): Promise<void>;
+  getCheckpoint(mailbox: string, folder: string): Promise<Checkpoint | undefined>;
+  setCheckpoint(mailbox: string, folder: string, checkpoint: Checkpoint): Promise<void>;
+  /** Which of these dedupe keys the mailbox already has (POP3: UIDLs seen before). */
+  knownDedupeKeys(mailbox: string, keys: readonly string[]): Promise<Set<string>>;
+  recordPoll(status: MailboxPollStatus): Promise<void>;
+  mailboxStatus(): Promise<MailboxPollStatus[]>;
+}
+
 /** The store: one interface, SQLite and PostgreSQL behind it. */
-export interface Store extends StoreReader {
+export interface Store extends StoreReader, MailboxState {
   readonly dialect: 'sqlite' | 'postgres';
   /** Commits the spool row (or counts a duplicate delivery). Called only after the raw bytes are durable. */
   spool(message: NewMessage): Promise<SpoolResult>;

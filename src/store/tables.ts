@@ -84,7 +84,32 @@ export interface SchemaMigrationsTable {
   applied_at: number;
 }
 
+export interface MailboxLeasesTable {
+  mailbox: string;
+  owner: string;
+  expires_at: number;
+}
+
+export interface MailboxCheckpointsTable {
+  mailbox: string;
+  folder: string;
+  uid_validity: number;
+  last_uid: number;
+}
+
+export interface MailboxStatusTable {
+  mailbox: string;
+  last_poll_at: number | null;
+  last_success_at: number | null;
+  last_error: string | null;
+  backlog: number | null;
+  owner: string | null;
+}
+
 export interface Database {
+  mailbox_leases: MailboxLeasesTable;
+  mailbox_checkpoints: MailboxCheckpointsTable;
+  mailbox_status: MailboxStatusTable;
   messages: MessagesTable;
   deliveries: DeliveriesTable;
   record_counters: RecordCountersTable;

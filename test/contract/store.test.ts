@@ -196,5 +196,33 @@ for (const backend of backends()) {
         await assert.rejects(blobs.put(Readable.from([Buffer.alloc(2048)]), { maxSize: 1024 }), /exceeds the limit/);
         assert.throws(() => blobs.path('../../etc/passwd'), /not a blob id/);
       }));
+
+    it('gives a mailbox lease to one owner at a time, renewable, taken over after expiry', () =>
+      withStore(backend, async ({ store }) => {
+        assert.equal(await store.acquireMailboxLease('a@x', 'n1', 1_000, 500), true);
+        assert.equal(await store.acquireMailboxLease('a@x', 'n2', 1_200, 500), false, 'held by n1');
+        assert.equal(await store.acquireMailboxLease('a@x', 'n1', 1_400, 500), true, 'renewed by n1');
+        assert.equal(await store.acquireMailboxLease('a@x', 'n2', 1_800, 500), false, 'renewal extended it');
+        assert.equal(await store.acquireMailboxLease('a@x', 'n2', 1_901, 500), true, 'expired: n2 takes over');
+        const race = await Promise.all(['p', 'q', 'r', 's'].map((o) => store.acquireMailboxLease('b@x', o, 5_000, 500)));
+        assert.equal(race.filter(Boolean).length, 1, 'exactly one of racing owners wins');
+        await store.releaseMailboxLease('a@x', 'n2');
+        assert.equal(await store.acquireMailboxLease('a@x', 'n3', 1_950, 500), true, 'released');
+      }));
+
+    it('keeps IMAP checkpoints, seen POP3 keys and poll status per mailbox', () =>
+      withStore(backend, async ({ store }) => {
+        assert.equal(await store.getCheckpoint('a@x', 'INBOX'), undefined);
+        await store.setCheckpoint('a@x', 'INBOX', { uidValidity: 7, lastUid: 10 });
+        await store.setCheckpoint('a@x', 'INBOX', { uidValidity: 7, lastUid: 12 });
+        assert.deepEqual(await store.getCheckpoint('a@x', 'INBOX'), { uidValidity: 7, lastUid: 12 });
+        await store.spool(newMessage(1, { mailbox: 'a@x', dedupeKey: 'pop3:U1' }));
+        assert.deepEqual([...(await store.knownDedupeKeys('a@x', ['pop3:U1', 'pop3:U2']))], ['pop3:U1']);
+        await store.recordPoll({ mailbox: 'a@x', lastPollAt: 5, lastSuccessAt: 5, lastError: null, backlog: 3, owner: 'n1' });
+        await store.recordPoll({ mailbox: 'a@x', lastPollAt: 6, lastSuccessAt: 5, lastError: 'auth failed', backlog: 3, owner: 'n1' });
+        assert.deepEqual(await store.mailboxStatus(), [
+          { mailbox: 'a@x', lastPollAt: 6, lastSuccessAt: 5, lastError: 'auth failed', backlog: 3, owner: 'n1' },
+        ]);
+      }));
   });
 }
