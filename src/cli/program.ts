@@ -11,6 +11,7 @@ import {
   traceMessage,
 } from './messages-command.ts';
 import { printJson } from './format.ts';
+import { testMailbox } from './mailbox-command.ts';
 import { startCommand } from './start-command.ts';
 import { statusCommand } from './status-command.ts';
 
@@ -104,6 +105,22 @@ export function buildProgram(openApp: OpenApp): Command {
     .action((ids: string[], opts: { state?: string; json?: boolean }) =>
       withApp((app) => reprocessMessages(app, ids, opts))(),
     );
+
+  program
+    .command('mailbox')
+    .description('check monitored mailboxes')
+    .command('test')
+    .description('connect, log in, and list what would be fetched, or say plainly what is wrong')
+    .argument('<address>')
+    .option('--json', 'print JSON')
+    .action(async (address: string, opts: { json?: boolean }) => {
+      const app = await openApp({ ...configFile(), quiet: true });
+      try {
+        process.exitCode = await testMailbox(app, address, opts);
+      } finally {
+        await app.close();
+      }
+    });
 
   program
     .command('status')

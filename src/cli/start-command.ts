@@ -1,4 +1,7 @@
 import { PostroomError } from '../core/errors.ts';
+import { newOwnerId } from '../core/owner-id.ts';
+import { MailboxPoller } from '../intake/mailbox-poller.ts';
+import { openConnector } from '../intake/open-connector.ts';
 import { startSmtpIntake, type SmtpIntake } from '../intake/smtp.ts';
 import type { SpoolContext } from '../intake/spool-writer.ts';
 import { WorkerPool } from '../worker-pool.ts';
@@ -28,6 +31,16 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
       workers.notify();
     },
   };
+  const owner = newOwnerId();
+  const pollers: MailboxPoller[] = [];
+  for (const mailbox of config.mailboxes) {
+    const connector = openConnector({ mailbox, spool, state: app.store, log, env: process.env });
+    if (!connector) continue;
+    const settings = { owner, leaseMs: config.runner.leaseSeconds * 1000, backoff: config.runner.backoff, now: Date.now };
+    pollers.push(new MailboxPoller(mailbox, connector, app.store, settings, log));
+  }
+  for (const poller of pollers) poller.start();
+
   let smtp: SmtpIntake | null = null;
   if (config.smtp.enabled) {
     try {
@@ -38,6 +51,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
         log,
       );
     } catch (err) {
+      await Promise.all(pollers.map((p) => p.stop()));
       await workers.stop();
       await app.close();
       const code = (err as NodeJS.ErrnoException).code;
@@ -58,7 +72,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
         app.store.dialect === 'sqlite'
           ? `sqlite (${config.database.url || `${config.dataDir}/postroom.db`})`
           : 'postgres',
-      mailboxes: config.mailboxes.map((m) => m.address),
+      mailboxes: config.mailboxes.map((m) => `${m.address} (${m.connector})`),
       workers: config.runner.workers,
       config: app.configFile ?? '(defaults)',
     },
@@ -74,6 +88,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   await smtp?.close();
+  await Promise.all(pollers.map((p) => p.stop()));
   await workers.stop();
   await app.close();
   log.info('stopped');

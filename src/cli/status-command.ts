@@ -5,6 +5,26 @@ import { printJson, table } from './format.ts';
 /** `postroom status`: counts per state and mailbox, and the age of the oldest waiting message. */
 export async function statusCommand(app: App, opts: { json?: boolean }): Promise<void> {
   const report = await app.store.status();
+  const polls = await app.store.mailboxStatus();
+  const now = Date.now();
+  const fetching = app.config.mailboxes
+    .filter((m) => m.connector !== 'smtp')
+    .map((m) => {
+      const p = polls.find((s) => s.mailbox === m.address);
+      const iso = (t: number | null | undefined): string | null => (t == null ? null : new Date(t).toISOString());
+      return {
+        mailbox: m.address,
+        connector: m.connector,
+        lastPoll: iso(p?.lastPollAt),
+        lastSuccess: iso(p?.lastSuccessAt),
+        lagSeconds: p?.lastSuccessAt == null ? null : Math.round((now - p.lastSuccessAt) / 1000),
+        backlog: p?.backlog ?? null,
+        lastError: p?.lastError ?? null,
+        polledBy: p?.owner ?? null,
+        // Three intervals without a good poll: something is wrong even if nothing was logged.
+        stalled: p?.lastSuccessAt == null ? p?.lastPollAt != null : now - p.lastSuccessAt > 3 * m.pollingInterval * 1000,
+      };
+    });
   const oldest = report.oldestQueuedAt;
   const json = {
     database: app.store.dialect,
@@ -15,6 +35,7 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
     oldestQueuedAgeSeconds: oldest === null ? null : Math.round((Date.now() - oldest) / 1000),
     records: report.records,
     duplicatesIgnored: report.duplicates,
+    mailboxes: fetching,
   };
   if (opts.json) return printJson(json);
   const mailboxes = [
@@ -37,4 +58,20 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
     `\nOldest waiting: ${json.oldestQueued ? `${json.oldestQueued} (${json.oldestQueuedAgeSeconds}s ago)` : 'none'}\n` +
       `Records: ${json.records}   Duplicate deliveries ignored: ${json.duplicatesIgnored}\n`,
   );
+  if (fetching.length > 0) {
+    process.stdout.write(
+      `\n${table(
+        ['MAILBOX', 'CONNECTOR', 'LAST SUCCESS', 'LAG', 'BACKLOG', 'STATE', 'LAST ERROR'],
+        fetching.map((f) => [
+          f.mailbox,
+          f.connector,
+          f.lastSuccess ?? 'never',
+          f.lagSeconds === null ? '-' : `${f.lagSeconds}s`,
+          f.backlog === null ? '-' : String(f.backlog),
+          f.stalled ? 'STALLED' : 'ok',
+          f.lastError ?? '',
+        ]),
+      )}`,
+    );
+  }
 }

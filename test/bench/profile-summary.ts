@@ -14,6 +14,9 @@ interface Profile {
   timeDeltas: number[];
 }
 
+// `| head` closes the pipe early; that is not an error.
+process.stdout.on('error', () => process.exit(0));
+
 const [file, topArg] = process.argv.slice(2);
 if (!file) {
   process.stderr.write('usage: node test/bench/profile-summary.ts FILE.cpuprofile [top]\n');

@@ -1,0 +1,166 @@
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { Logger } from 'pino';
+import { credentialsOf, type AccessToken } from '../access-token.ts';
+import type { Connector, FetchContext, MailboxProbe, PollResult } from '../connector.ts';
+import { spoolRaw } from '../spool-writer.ts';
+
+/** imapflow logs through a pino-like object; ours stays quiet below warn and never sees credentials. */
+function quietLogger(log: Logger): ImapFlowOptions['logger'] {
+  const drop = (): void => undefined;
+  return { debug: drop, info: drop, warn: (o: object) => log.debug(o, 'imap warning'), error: (o: object) => log.warn(o, 'imap error') };
+}
+
+/**
+ * IMAP by UID: a checkpoint (UIDVALIDITY + highest UID taken) per mailbox and folder, each
+ * message committed to the spool before its after-action (move, delete, flag) and before the
+ * checkpoint moves on. A crash in between re-fetches that UID; content dedupe makes it a
+ * duplicate, not a second message. A UIDVALIDITY change re-scans the folder the same way.
+ */
+export class ImapConnector implements Connector {
+  private readonly ctx: FetchContext;
+  private client: ImapFlow | null = null;
+  private wake: (() => void) | null = null;
+  private token: AccessToken | undefined;
+
+  constructor(ctx: FetchContext) {
+    this.ctx = ctx;
+  }
+
+  async poll(): Promise<PollResult> {
+    const { mailbox, spool, state } = this.ctx;
+    const client = await this.connection();
+    const lock = await client.getMailboxLock(mailbox.folder);
+    try {
+      const box = client.mailbox;
+      if (!box) throw new Error(`folder ${mailbox.folder} could not be selected`);
+      const uidValidity = Number(box.uidValidity);
+      const saved = await state.getCheckpoint(mailbox.address, mailbox.folder);
+      const lastUid = saved && saved.uidValidity === uidValidity ? saved.lastUid : 0;
+      if (saved && saved.uidValidity !== uidValidity) {
+        this.ctx.log.warn({ was: saved.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: re-scanning the folder (content dedupe prevents doubles)');
+      }
+      const uids: number[] = [];
+      if (box.exists > 0) {
+        // `N:*` always matches the last message, even below N (RFC 3501 §6.4.8): filter.
+        for await (const m of client.fetch(`${lastUid + 1}:*`, { uid: true }, { uid: true })) if (m.uid > lastUid) uids.push(m.uid);
+      }
+      uids.sort((a, b) => a - b);
+      const batch = uids.slice(0, mailbox.batchSize);
+      let checkpoint = lastUid;
+      for (const uid of batch) {
+        const download = await client.download(String(uid), undefined, { uid: true });
+        if (!download.content) continue; // expunged meanwhile by another client
+        await spoolRaw(spool, download.content, { mailboxes: [mailbox.address], source: 'imap', origin: `imap:${mailbox.folder}:${uidValidity}:${uid}` });
+        await this.acknowledge(client, uid);
+        checkpoint = uid;
+        await state.setCheckpoint(mailbox.address, mailbox.folder, { uidValidity, lastUid: checkpoint });
+      }
+      if (batch.length === 0 && (!saved || saved.uidValidity !== uidValidity)) {
+        await state.setCheckpoint(mailbox.address, mailbox.folder, { uidValidity, lastUid: checkpoint });
+      }
+      return { fetched: batch.length, backlog: uids.length - batch.length };
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Waits in IDLE (imapflow idles whenever the connection is quiet) until EXISTS or timeout. */
+  async waitForMail(ms: number): Promise<boolean> {
+    const client = this.ctx.mailbox.idle && this.client?.usable ? this.client : null;
+    const arrived = await new Promise<boolean>((resolve) => {
+      const finish = (value: boolean): void => {
+        clearTimeout(timer);
+        client?.off('exists', onExists);
+        resolve(value);
+      };
+      const onExists = (): void => finish(true);
+      const timer = setTimeout(() => finish(false), ms);
+      this.wake = () => finish(false);
+      client?.on('exists', onExists);
+    });
+    this.wake = null;
+    return arrived;
+  }
+
+  async probe(): Promise<MailboxProbe> {
+    const client = await this.connection();
+    try {
+      const status = await client.status(this.ctx.mailbox.folder, { messages: true, uidValidity: true, uidNext: true });
+      if (status === false) throw new Error(`folder ${this.ctx.mailbox.folder} does not exist`);
+      const saved = await this.ctx.state.getCheckpoint(this.ctx.mailbox.address, this.ctx.mailbox.folder);
+      const fresh = saved && saved.uidValidity === Number(status.uidValidity) ? Math.max(0, (status.uidNext ?? 1) - 1 - saved.lastUid) : (status.messages ?? 0);
+      return {
+        count: status.messages ?? 0,
+        newMessages: Math.min(fresh, status.messages ?? 0),
+        oldest: null,
+        newest: null,
+        capabilities: [...client.capabilities.keys()],
+      };
+    } finally {
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.wake?.();
+    const client = this.client;
+    this.client = null;
+    if (client) await client.logout().catch(() => client.close());
+  }
+
+  private async acknowledge(client: ImapFlow, uid: number): Promise<void> {
+    const after = this.ctx.mailbox.afterProcessing;
+    const range = String(uid);
+    if (after === 'keep') return;
+    if (after === 'flag-seen') await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
+    else if (after === 'delete') await client.messageDelete(range, { uid: true });
+    // imapflow uses MOVE where offered, else COPY + STORE \Deleted + UID EXPUNGE.
+    else await client.messageMove(range, after.move, { uid: true });
+  }
+
+  /** The open connection, or a new one; a dropped connection is replaced at the next poll. */
+  private async connection(): Promise<ImapFlow> {
+    if (this.client?.usable) return this.client;
+    await this.close();
+    const server = this.ctx.mailbox.server;
+    if (!server) throw new Error(`mailbox ${this.ctx.mailbox.address} has no server`);
+    const creds = credentialsOf(server, this.ctx.env);
+    this.token = creds.token;
+    const make = async (fresh: boolean): Promise<ImapFlow> => {
+      const auth = creds.token
+        ? { user: creds.user, accessToken: fresh ? await creds.token.refresh() : await creds.token.get() }
+        : { user: creds.user, pass: creds.password ?? '' };
+      const client = new ImapFlow({
+        host: server.host,
+        port: server.port ?? (server.tls === true ? 993 : 143),
+        secure: server.tls === true,
+        doSTARTTLS: server.tls === 'starttls' ? true : server.tls === false ? false : undefined,
+        tls: { rejectUnauthorized: server.rejectUnauthorized },
+        auth,
+        logger: quietLogger(this.ctx.log),
+        connectionTimeout: server.timeout * 1000,
+        greetingTimeout: server.timeout * 1000,
+        socketTimeout: Math.max(server.timeout * 1000, 5 * 60_000),
+        // Re-issue IDLE well before servers drop it at 29 minutes (RFC 2177).
+        maxIdleTime: 20 * 60_000,
+        disableAutoIdle: !this.ctx.mailbox.idle,
+      });
+      client.on('error', (err: Error) => this.ctx.log.warn({ err: err.message }, 'IMAP connection error'));
+      await client.connect();
+      return client;
+    };
+    try {
+      this.client = await make(false);
+    } catch (err) {
+      if (!this.token || !isAuthFailure(err)) throw err;
+      // An expired token: ask its source for a new one, once.
+      this.client = await make(true);
+    }
+    return this.client;
+  }
+}
+
+function isAuthFailure(err: unknown): boolean {
+  const e = err as { authenticationFailed?: boolean; serverResponseCode?: string };
+  return e.authenticationFailed === true || e.serverResponseCode === 'AUTHENTICATIONFAILED';
+}
