@@ -14,13 +14,13 @@ import { openStore } from './store/open-store.ts';
 export async function openAppFromConfig(
   config: Readonly<Config>,
   configFile: string | undefined,
-  options: { quiet?: boolean; name?: string } = {},
+  options: { quiet?: boolean; name?: string; role?: 'intake' | 'worker' } = {},
 ): Promise<App> {
   const log = makeLogger(config.log.level, options.quiet === true, options.name);
   ensureWritable(config.dataDir);
   const blobs = new FsBlobStore(config.dataDir);
   const view = new SpoolView(config.dataDir, blobs);
-  const store = await openStore(config.database.url, config.dataDir);
+  const store = await openStore(config.database.url, config.dataDir, { role: options.role ?? 'intake' });
   return {
     config,
     configFile,

@@ -104,7 +104,8 @@ export class Runner {
     while (!this.stopping) {
       const free = this.ctx.settings.concurrency - this.inFlight.size;
       let claimed: MessageRow[] = [];
-      if (free > 0) {
+      // Claim in batches (when half the slots are free): each claim is a write transaction.
+      if (free > 0 && free * 2 >= this.ctx.settings.concurrency) {
         try {
           claimed = await this.claim(free);
           if (failures > 0) this.ctx.log.info('database reachable again; processing resumes');
@@ -123,7 +124,7 @@ export class Runner {
         });
         this.inFlight.set(message.id, work);
       }
-      if (claimed.length === 0 || this.inFlight.size >= this.ctx.settings.concurrency) {
+      if (claimed.length === 0 || this.inFlight.size * 2 > this.ctx.settings.concurrency) {
         const delay =
           failures > 0
             ? Math.min(30_000, this.ctx.settings.pollInterval * 2 ** Math.min(failures, 6))
