@@ -29,6 +29,25 @@ if ! have_postgres; then
   have_postgres || { echo "test/run.sh: PostgreSQL install failed" >&2; exit 1; }
 fi
 
+# Dovecot for the POP3/IMAP tests (test/support/dovecot.ts runs its own instances on high ports).
+if [[ ! -x /usr/sbin/dovecot ]]; then
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "test/run.sh: Dovecot is not installed (no /usr/sbin/dovecot): the POP3/IMAP tests will be skipped." >&2
+    echo "Install it (e.g. 'sudo apt-get install -y dovecot-core dovecot-pop3d dovecot-imapd') or run as root." >&2
+  else
+    echo "test/run.sh: installing Dovecot (apt-get)..."
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-core dovecot-pop3d dovecot-imapd >/dev/null
+    # The package may start the system's own dovecot on ports 110/143: stop and disable it.
+    service dovecot stop >/dev/null 2>&1 || true
+    update-rc.d dovecot disable >/dev/null 2>&1 || true
+    if command -v systemctl >/dev/null 2>&1; then
+      systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+    fi
+    [[ -x /usr/sbin/dovecot ]] || { echo "test/run.sh: Dovecot install failed" >&2; exit 1; }
+  fi
+fi
+
 if [[ -z "${POSTROOM_SKIP_TYPECHECK:-}" ]]; then
   echo "test/run.sh: typecheck (tsc --noEmit -p .)"
   npx --no-install tsc --noEmit -p .
