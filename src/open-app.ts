@@ -27,6 +27,7 @@ export async function openAppFromConfig(
     store,
     blobs,
     showInSpool: (id, sha256, state) => view.show(id, sha256, state),
+    spoolIncomingIds: () => view.incomingIds(),
     log,
     close: () => store.close(),
   };

@@ -11,6 +11,8 @@ export interface App {
   store: Store;
   blobs: BlobStore;
   showInSpool: (id: number, sha256: string, state: MessageState | null) => Promise<void>;
+  /** Message ids shown in spool/incoming (waiting, or finished by a process that died before moving them). */
+  spoolIncomingIds?: () => Promise<number[]>;
   log: Logger;
   close(): Promise<void>;
 }

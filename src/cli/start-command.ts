@@ -6,7 +6,7 @@ import { startSmtpIntake, type SmtpIntake } from '../intake/smtp.ts';
 import type { SpoolContext } from '../intake/spool-writer.ts';
 import { WorkerPool } from '../worker-pool.ts';
 import type { OpenApp } from './app.ts';
-import { showSpooled } from './spool-visibility.ts';
+import { repairSpoolView, showSpooled } from './spool-visibility.ts';
 
 /** `postroom start`: the SMTP listener and the workers, until SIGTERM/SIGINT drains them. */
 export async function startCommand(openApp: OpenApp, options: { config?: string }): Promise<void> {
@@ -20,6 +20,20 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     await app.close();
     throw err;
   }
+
+  // Housekeeping after an unclean stop, in the background: mail can be taken in meanwhile.
+  app.blobs
+    .sweepTemp?.(3_600_000)
+    .then((removed) => {
+      if (removed > 0) log.info({ removed }, 'removed partial blob writes left by an unclean stop');
+    })
+    .catch(() => undefined);
+  const repairing = repairSpoolView(app).then(
+    (moved) => {
+      if (moved > 0) log.warn({ moved }, 'spool folder view repaired after an unclean stop');
+    },
+    (err: unknown) => log.warn({ err: (err as Error).message }, 'spool folder view not repaired'),
+  );
 
   const spool: SpoolContext = {
     store: app.store,
@@ -90,6 +104,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
   await smtp?.close();
   await Promise.all(pollers.map((p) => p.stop()));
   await workers.stop();
+  await repairing;
   await app.close();
   log.info('stopped');
 }

@@ -59,7 +59,9 @@ export async function spoolRaw(
       receivedAt: ctx.now(),
     });
     rows.push({ ...result, mailbox });
-    if (!result.duplicate) await ctx.onSpooled?.(result.id, blob.sha256);
+    // Duplicates too: the first delivery may have been committed by a process that died before
+    // it could show the mail (the sender got no 250 and resent it); showing is idempotent.
+    await ctx.onSpooled?.(result.id, blob.sha256);
   }
   return { sha256: blob.sha256, size: blob.size, rows };
 }

@@ -19,4 +19,6 @@ export interface BlobStore {
   open(sha256: string): Readable;
   exists(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
+  /** Removes partial writes left by a crash that are older than `olderThanMs`; returns how many. */
+  sweepTemp?(olderThanMs: number): Promise<number>;
 }

@@ -466,12 +466,19 @@ export class KyselyStore extends Reader implements Store {
     );
   }
 
-  async releaseOwners(owners: readonly string[]): Promise<number> {
+  async releaseOwners(owners: readonly string[], now = 0, stepMs = 0): Promise<number> {
     if (owners.length === 0) return 0;
     const result = await storeCall(() =>
       this.kysely
         .updateTable('messages')
-        .set({ state: 'queued', lease_owner: null, lease_expires_at: null })
+        .set({
+          state: 'queued',
+          lease_owner: null,
+          lease_expires_at: null,
+          // Back after the other mail, later for each claim that died: a crash-looping engine
+          // does not spend the attempts of the same oldest messages on every short life.
+          next_attempt_at: sql<number>`CAST(${now} AS BIGINT) + attempts * CAST(${stepMs} AS BIGINT)`,
+        })
         .where('lease_owner', 'in', [...owners])
         .where('state', '=', 'processing')
         .executeTakeFirst(),

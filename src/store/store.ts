@@ -146,7 +146,7 @@ export interface Store extends StoreReader, MailboxState {
   /** Hands a claimed message back untouched (drain on shutdown). */
   release(id: number, owner: string): Promise<void>;
   /** Frees every lease held by these owners (workers known to be dead). */
-  releaseOwners(owners: readonly string[]): Promise<number>;
+  releaseOwners(owners: readonly string[], now?: number, stepMs?: number): Promise<number>;
   /** Owners currently holding leases, to find dead ones. */
   leaseOwners(): Promise<string[]>;
   /** Queues messages again for an admin's reprocess; returns how many. */

@@ -2,13 +2,15 @@
 // points (at least 20 times) while 2,000 mails arrive over SMTP and through `postroom ingest`.
 // Senders behave like an MTA: whatever got no 250 / exit 0 is sent again after a short wait.
 // After a last restart every acknowledged mail must be there exactly once, processed once,
-// with one record each and gap-free record numbers.
+// with one record each and gap-free record numbers; SIGTERM then drains and exits 0.
+// SQLite always (2,000 mails); PostgreSQL too when POSTROOM_TEST_PG_URL is set (1,000 mails, to
+// keep the file's runtime sane: each scenario takes 2-4 minutes on 2 cores).
 //
-//   POSTROOM_CRASH_SEED=123        replay the random choices (kill intervals, channels, batches)
-//   POSTROOM_CRASH_MAILS=500       fewer mails for a quick local run (default 2000 / 2000)
+//   POSTROOM_CRASH_SEED=123        replay the random choices (mails' channels, ingest batches, kill times)
+//   POSTROOM_CRASH_MAILS=300       fewer mails for a quick local run (both backends)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import SQLite from 'better-sqlite3';
@@ -32,9 +34,16 @@ import { postgresUrlFromEnv } from '../support/postgres.ts';
 
 const MAILBOX = 'support@localhost';
 const MIN_KILLS = 20;
-/** The killer waits this long (ms) after a start before the next SIGKILL. */
-const KILL_INTERVAL = { min: 100, max: 600 };
-const SMTP_SENDERS = 4;
+/**
+ * How long (ms) the killer lets a started engine live. Most lives are short (100-600 ms), so kills
+ * land in start-up, reclaiming and the first mails; the others are long enough (1-5 s) for mail to
+ * flow and for kills to land in steady intake and processing. (A restart costs 1-3 s of Node and
+ * worker-thread start-up, so all-short lives would make the run take many minutes.)
+ */
+function lifetime(random: () => number): number {
+  return random() < 0.6 ? 100 + random() * 500 : 1_000 + random() * 4_000;
+}
+const SMTP_SENDERS = 6;
 /** `postroom ingest` children at a time; each costs a Node start (~1 CPU-second). */
 const INGEST_SENDERS = 2;
 /** Give up on one mail when it got no 250 / exit 0 for this long: the engine is broken, not just restarting. */
@@ -48,10 +57,15 @@ const FILE_SHARE = 0.25;
  */
 const liveEngines = new Set<EngineProcess>();
 function killEnginesNow(): void {
-  for (const e of liveEngines) if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
+  for (const e of liveEngines)
+    if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
 }
 process.on('exit', killEnginesNow);
-for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const) {
+for (const [signal, number] of [
+  ['SIGTERM', 15],
+  ['SIGINT', 2],
+  ['SIGHUP', 1],
+] as const) {
   process.once(signal, () => {
     killEnginesNow();
     process.exit(128 + number);
@@ -86,36 +100,67 @@ function prng(seed: number): () => number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * An MTA's retry schedule, compressed to fit the engine's short lives: 25 ms after the first
- * failure, growing to 250 ms, with jitter.
+ * An MTA's retry schedule, compressed to fit the engine's short lives: 20 ms after the first
+ * failure, growing to 100 ms, with jitter.
  */
 function retryDelay(failures: number): number {
-  return Math.min(250, 25 * 1.5 ** (failures - 1)) * (0.75 + Math.random() / 2);
+  return Math.min(100, 20 * 1.5 ** (failures - 1)) * (0.75 + Math.random() / 2);
 }
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+const subjectOf = (index: number, total: number): string => `crash test mail ${index} of ${total}`;
+/** Every 7th mail carries an attachment, so attachment rows and blobs are written under the kills too. */
+const hasAttachment = (index: number): boolean => index % 7 === 0;
+
 /** A distinct mail; some carry 8-bit text and lines that start with a dot, so byte fidelity is tested too. */
-function makeMail(index: number, total: number, tag: string): Omit<Mail, 'channel' | 'file' | 'acked' | 'tries'> {
+function makeMail(
+  index: number,
+  total: number,
+  tag: string,
+): Omit<Mail, 'channel' | 'file' | 'acked' | 'tries'> {
   const messageId = `crash-${tag}-${index}@postroom.test`;
   const from = `sender${index % 37}@example.com`;
-  const lines = [
-    `Message-ID: <${messageId}>`,
-    `Date: ${new Date(Date.UTC(2025, 0, 1, 0, 0, index)).toUTCString().replace('GMT', '+0000')}`,
-    `From: Sender ${index % 37} <${from}>`,
-    `To: ${MAILBOX}`,
-    `Subject: crash test mail ${index} of ${total}`,
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Transfer-Encoding: ${index % 3 === 0 ? '8bit' : '7bit'}`,
-    '',
+  const body = [
     `Mail ${index}.`,
     index % 3 === 0 ? 'Grüße aus dem Postraum, 8-bit.' : 'Plain ASCII line.',
     index % 5 === 0 ? '.a line that starts with a dot (dot-stuffed over SMTP)' : 'no dot here',
     '.',
     `end of mail ${index}`,
+  ];
+  const textHeaders = [
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Transfer-Encoding: ${index % 3 === 0 ? '8bit' : '7bit'}`,
+  ];
+  const boundary = `----=_crash_${index}`;
+  const lines = [
+    `Message-ID: <${messageId}>`,
+    `Date: ${new Date(Date.UTC(2025, 0, 1, 0, 0, index)).toUTCString().replace('GMT', '+0000')}`,
+    `From: Sender ${index % 37} <${from}>`,
+    `To: ${MAILBOX}`,
+    `Subject: ${subjectOf(index, total)}`,
+    'MIME-Version: 1.0',
+    ...(hasAttachment(index)
+      ? [
+          `Content-Type: multipart/mixed; boundary="${boundary}"`,
+          '',
+          `--${boundary}`,
+          ...textHeaders,
+          '',
+          ...body,
+          `--${boundary}`,
+          `Content-Type: text/plain; name="note-${index}.txt"`,
+          `Content-Disposition: attachment; filename="note-${index}.txt"`,
+          'Content-Transfer-Encoding: base64',
+          '',
+          Buffer.from(`attachment of mail ${index}\n`.repeat(20))
+            .toString('base64')
+            .replace(/.{76}/g, '$&\r\n'),
+          `--${boundary}--`,
+        ]
+      : [...textHeaders, '', ...body]),
     '',
   ];
   const raw = Buffer.from(lines.join('\r\n'), 'utf8');
@@ -127,11 +172,20 @@ function crashConfig(dataDir: string, url: string, port: number): string {
   const base = engineConfig({ dataDir, url, port })
     .split('\n')
     .filter((line) => !line.startsWith('runner:'));
-  return [...base, 'runner: { pollInterval: 50ms, leaseSeconds: 3s, backoff: { base: 1s, max: 5s } }', ''].join('\n');
+  return [
+    ...base,
+    'runner: { pollInterval: 50ms, leaseSeconds: 3s, backoff: { base: 1s, max: 5s } }',
+    '',
+  ].join('\n');
 }
 
 /** Read-only SQL against the engine's database, for what the Store interface does not offer. */
-async function query(backend: Backend, url: string, dataDir: string, text: string): Promise<Record<string, unknown>[]> {
+async function query(
+  backend: Backend,
+  url: string,
+  dataDir: string,
+  text: string,
+): Promise<Record<string, unknown>[]> {
   if (backend === 'sqlite') {
     const db = new SQLite(join(dataDir, 'postroom.db'), { readonly: true, fileMustExist: true });
     try {
@@ -161,7 +215,7 @@ function troubleLines(logs: readonly string[]): string[] {
 }
 
 async function crashScenario(t: TestContext, backend: Backend, total: number): Promise<void> {
-  const seed = Number(process.env['POSTROOM_CRASH_SEED'] ?? (Date.now() % 2 ** 31));
+  const seed = Number(process.env['POSTROOM_CRASH_SEED'] ?? Date.now() % 2 ** 31);
   const random = prng(seed);
   const started = Date.now();
   const dir = tempDir(`postroom-crash-${backend}-`);
@@ -191,13 +245,19 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
   const tag = `${backend}-${seed}`;
   const mails: Mail[] = [];
   for (let i = 1; i <= total; i++) {
-    mails.push({ ...makeMail(i, total, tag), channel: random() < FILE_SHARE ? 'file' : 'smtp', file: null, acked: false, tries: 0 });
+    mails.push({
+      ...makeMail(i, total, tag),
+      channel: random() < FILE_SHARE ? 'file' : 'smtp',
+      file: null,
+      acked: false,
+      tries: 0,
+    });
   }
   const smtpMails = mails.filter((m) => m.channel === 'smtp');
   const fileMails = mails.filter((m) => m.channel === 'file');
   const ingestJobs: { target: string; mails: Mail[] }[] = [];
-  for (let i = 0; i < fileMails.length; ) {
-    const size = random() < 0.25 ? 1 : 2 + Math.floor(random() * 11);
+  for (let i = 0; i < fileMails.length;) {
+    const size = random() < 0.2 ? 1 : 5 + Math.floor(random() * 16);
     const batch = fileMails.slice(i, i + size);
     i += batch.length;
     if (batch.length === 1 && batch[0]) {
@@ -216,11 +276,20 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
     }
   }
 
-  const stats = { kills: 0, smtpTries: 0, smtpResends: 0, ingestRuns: 0, ingestResends: 0 };
+  const stats = {
+    kills: 0,
+    smtpTries: 0,
+    smtpResends: 0,
+    ingestRuns: 0,
+    ingestResends: 0,
+    ingestResentMails: 0,
+  };
   let failure: Error | null = null;
   const fail = (err: unknown): void => {
     failure ??= err instanceof Error ? err : new Error(String(err));
   };
+  // A timed-out test is not cancelled by node:test; stop sending, killing and restarting.
+  t.signal.addEventListener('abort', () => fail(new Error('test aborted (timeout?)')), { once: true });
 
   /** Starts an engine child and keeps it in liveEngines until it is gone. */
   const launch = async (): Promise<EngineProcess> => {
@@ -244,62 +313,90 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
   };
   engine = await launch();
 
-  // SMTP senders: one connection per mail, as a relaying MTA does. They are paced by the file
-  // deliveries (which are slower: a Node start each), so both channels arrive over the whole run.
+  // Both channels advance together, so mail of each kind arrives over the whole run: a sender
+  // waits while its channel is more than 10% ahead of the other one.
+  const acked = { smtp: 0, file: 0 };
+  const share = (channel: 'smtp' | 'file'): number =>
+    acked[channel] / Math.max(1, channel === 'smtp' ? smtpMails.length : fileMails.length);
+  const pace = async (channel: 'smtp' | 'file'): Promise<void> => {
+    const other = channel === 'smtp' ? 'file' : 'smtp';
+    while (failure === null && share(other) < 1 && share(channel) > share(other) + 0.1) await sleep(20);
+  };
+
+  // SMTP senders, as relaying MTAs: half keep their connection for the next mail (connection
+  // caching), half open one per mail. A refused or dropped connection, or a 4xx, means retry.
   let nextSmtp = 0;
-  let filesAcked = 0;
-  const smtpSender = async (): Promise<void> => {
-    while (failure === null) {
-      const k = nextSmtp++;
-      const mail = smtpMails[k];
-      if (!mail) return;
-      while (failure === null && filesAcked < fileMails.length && k / smtpMails.length > filesAcked / fileMails.length + 0.05) {
-        await sleep(20);
-      }
-      const since = Date.now();
-      while (failure === null && !mail.acked) {
-        if (Date.now() - since > GIVE_UP_MS) throw new Error(`mail ${mail.index}: no 250 after ${mail.tries} tries over SMTP`);
-        if (mail.tries > 0) {
-          stats.smtpResends += 1;
-          await sleep(retryDelay(mail.tries));
+  const smtpSender = async (reuse: boolean): Promise<void> => {
+    const options = {
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      ignoreTLS: true,
+      connectionTimeout: 5_000,
+      greetingTimeout: 5_000,
+      socketTimeout: 15_000,
+    };
+    const connect = () =>
+      reuse
+        ? nodemailer.createTransport({ ...options, pool: true, maxConnections: 1, maxMessages: Infinity })
+        : nodemailer.createTransport(options);
+    let transport = connect();
+    try {
+      while (failure === null) {
+        const mail = smtpMails[nextSmtp++];
+        if (!mail) return;
+        await pace('smtp');
+        const since = Date.now();
+        while (failure === null && !mail.acked) {
+          if (Date.now() - since > GIVE_UP_MS)
+            throw new Error(`mail ${mail.index}: no 250 after ${mail.tries} tries over SMTP`);
+          if (mail.tries > 0) {
+            stats.smtpResends += 1;
+            await sleep(retryDelay(mail.tries));
+          }
+          mail.tries += 1;
+          stats.smtpTries += 1;
+          try {
+            const info = await transport.sendMail({
+              envelope: { from: mail.from, to: [MAILBOX] },
+              raw: mail.raw,
+            });
+            if (/^250[ -]/.test(info.response)) mail.acked = true;
+          } catch (err) {
+            const code = (err as { responseCode?: number }).responseCode;
+            // 5xx is a bounce: the engine refused the mail for good, which it never should here.
+            if (code !== undefined && code >= 500)
+              throw new Error(`mail ${mail.index}: permanent SMTP failure: ${(err as Error).message}`);
+            transport.close();
+            transport = connect();
+          }
+          if (!reuse) {
+            transport.close();
+            transport = connect();
+          }
         }
-        mail.tries += 1;
-        stats.smtpTries += 1;
-        const transport = nodemailer.createTransport({
-          host: '127.0.0.1',
-          port,
-          secure: false,
-          ignoreTLS: true,
-          connectionTimeout: 5_000,
-          greetingTimeout: 5_000,
-          socketTimeout: 15_000,
-        });
-        try {
-          const info = await transport.sendMail({ envelope: { from: mail.from, to: [MAILBOX] }, raw: mail.raw });
-          if (/^250[ -]/.test(info.response)) mail.acked = true;
-        } catch (err) {
-          const code = (err as { responseCode?: number }).responseCode;
-          // 5xx is a bounce: the engine refused the mail for good, which it never should here.
-          if (code !== undefined && code >= 500) throw new Error(`mail ${mail.index}: permanent SMTP failure: ${(err as Error).message}`);
-          // A refused or dropped connection, or a 4xx: the engine was killed or is restarting; retry.
-        } finally {
-          transport.close();
-        }
+        if (mail.acked) acked.smtp += 1;
       }
+    } finally {
+      transport.close();
     }
   };
 
-  // File deliveries: `postroom ingest FILE|DIR` children, as Postfix pipe or fetchmail would run them.
+  // File deliveries: `postroom ingest FILE|DIR` children, as Postfix pipe or fetchmail would run
+  // them. Exit 0 acknowledges the whole job; 75 (EX_TEMPFAIL) means run it again later.
   let nextIngest = 0;
   const ingestSender = async (): Promise<void> => {
     while (failure === null) {
       const job = ingestJobs[nextIngest++];
       if (!job) return;
+      await pace('file');
       const since = Date.now();
       for (let tries = 0; failure === null; tries++) {
-        if (Date.now() - since > GIVE_UP_MS) throw new Error(`ingest ${job.target}: no exit 0 after ${tries} runs`);
+        if (Date.now() - since > GIVE_UP_MS)
+          throw new Error(`ingest ${job.target}: no exit 0 after ${tries} runs`);
         if (tries > 0) {
           stats.ingestResends += 1;
+          stats.ingestResentMails += job.mails.length;
           await sleep(retryDelay(tries));
         }
         stats.ingestRuns += 1;
@@ -307,11 +404,12 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
         const result = await runCli(['-c', config, 'ingest', job.target], { cwd: dir, env });
         if (result.code === 0) {
           for (const m of job.mails) m.acked = true;
-          filesAcked += job.mails.length;
+          acked.file += job.mails.length;
           break;
         }
-        // 75 (EX_TEMPFAIL) is "try again later"; anything else is a verdict the MTA would bounce.
-        if (result.code !== 75) throw new Error(`ingest ${job.target} exited ${result.code}: ${result.stderr}`);
+        // Anything but 75 is a verdict an MTA would bounce on, which it never should be here.
+        if (result.code !== 75)
+          throw new Error(`ingest ${job.target} exited ${result.code}: ${result.stderr}`);
       }
     }
   };
@@ -319,7 +417,7 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
   const guard = (work: Promise<void>): Promise<void> => work.catch(fail);
   let sending = true;
   const senders = Promise.all([
-    ...Array.from({ length: SMTP_SENDERS }, () => guard(smtpSender())),
+    ...Array.from({ length: SMTP_SENDERS }, (_, i) => guard(smtpSender(i % 2 === 0))),
     ...Array.from({ length: INGEST_SENDERS }, () => guard(ingestSender())),
   ]).finally(() => {
     sending = false;
@@ -330,7 +428,7 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
   const killer = guard(
     (async () => {
       while (failure === null && (sending || stats.kills < MIN_KILLS)) {
-        await sleep(KILL_INTERVAL.min + Math.floor(random() * (KILL_INTERVAL.max - KILL_INTERVAL.min)));
+        await sleep(lifetime(random));
         if (failure !== null || engine === null) break;
         await engine.kill();
         logs.push(engine.output());
@@ -366,10 +464,25 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
       'the queue to drain after the final restart',
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}; status: ${JSON.stringify(last.byState)}\n${troubleLines([...logs, engine.output()]).join('\n')}`);
+    throw new Error(
+      `${(err as Error).message}; status: ${JSON.stringify(last.byState)}\n${troubleLines([...logs, engine.output()]).join('\n')}`,
+    );
   }
   const finalLog = engine.output();
-  const code = await engine.stop();
+  const stopping = engine;
+  let stopTimer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    stopping.stop(),
+    new Promise<never>((_, reject) => {
+      stopTimer = setTimeout(
+        () =>
+          reject(
+            new Error(`engine did not exit within 60 s of SIGTERM; log:\n${stopping.output().slice(-4000)}`),
+          ),
+        60_000,
+      );
+    }),
+  ]).finally(() => clearTimeout(stopTimer));
   logs.push(engine.output());
   engine = null;
   assert.equal(code, 0, `SIGTERM should drain and exit 0; engine log:\n${finalLog.slice(-4000)}`);
@@ -388,22 +501,38 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
   const missing = mails.filter((m) => m.acked && !byMessageId.has(m.messageId)).map((m) => m.index);
   assert.deepEqual(missing, [], 'every acknowledged mail is stored');
   assert.equal(messages.length, total, 'one message row per distinct mail');
-  const notProcessed = messages.filter((m) => m.state !== 'processed').map((m) => `${m.id}:${m.state}:${m.errorCode ?? ''}:${m.error ?? ''}`);
+  const notProcessed = messages
+    .filter((m) => m.state !== 'processed')
+    .map((m) => `${m.id}:${m.state}:${m.errorCode ?? ''}:${m.error ?? ''}`);
   assert.deepEqual(notProcessed, [], `every message is processed\n${trouble.slice(0, 40).join('\n')}`);
 
   // The exact bytes: every row's hash equals what was sent, and a sample of blobs re-hashed from disk.
   const sent = new Map(mails.map((m) => [m.messageId, m]));
-  const wrongBytes = messages.filter((m) => sent.get(m.messageId ?? '')?.sha256 !== m.rawSha256).map((m) => m.messageId);
+  const wrongBytes = messages
+    .filter((m) => sent.get(m.messageId ?? '')?.sha256 !== m.rawSha256)
+    .map((m) => m.messageId);
   assert.deepEqual(wrongBytes, [], 'raw bytes stored equal the bytes sent (sha256)');
   for (let i = 0; i < 50; i++) {
     const m = messages[Math.floor(random() * messages.length)];
     if (!m) continue;
     const sentMail = sent.get(m.messageId ?? '');
-    const onDisk = readFileSync(join(dataDir, 'blobs', m.rawSha256.slice(0, 2), m.rawSha256.slice(2, 4), m.rawSha256));
-    assert.ok(sentMail && onDisk.equals(sentMail.raw), `blob of message ${m.id} (${sentMail?.channel}) equals the sent bytes`);
+    const onDisk = readFileSync(
+      join(dataDir, 'blobs', m.rawSha256.slice(0, 2), m.rawSha256.slice(2, 4), m.rawSha256),
+    );
+    assert.ok(
+      sentMail && onDisk.equals(sentMail.raw),
+      `blob of message ${m.id} (${sentMail?.channel}) equals the sent bytes`,
+    );
   }
-  const bySource = { smtp: messages.filter((m) => m.source === 'smtp').length, file: messages.filter((m) => m.source === 'file').length };
-  assert.deepEqual(bySource, { smtp: smtpMails.length, file: fileMails.length }, 'each mail arrived through its own channel');
+  const bySource = {
+    smtp: messages.filter((m) => m.source === 'smtp').length,
+    file: messages.filter((m) => m.source === 'file').length,
+  };
+  assert.deepEqual(
+    bySource,
+    { smtp: smtpMails.length, file: fileMails.length },
+    'each mail arrived through its own channel',
+  );
 
   // What was made of it: one record per mail, each with exactly one `created` entry, numbered
   // CASE0000001..CASE<total> without gaps or doubles, and each message pointing at its own record.
@@ -422,39 +551,106 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
   const badEntries = entries.filter((e) => Number(e['entries']) !== 1 || Number(e['created']) !== 1);
   assert.deepEqual(badEntries, [], 'each record has exactly one entry, and it is `created`');
   const entryOf = new Map(entries.map((e) => [Number(e['message_ref']), Number(e['record_id'])]));
-  const misLinked = messages.filter((m) => m.recordId === null || entryOf.get(m.id) !== m.recordId).map((m) => m.id);
+  const misLinked = messages
+    .filter((m) => m.recordId === null || entryOf.get(m.id) !== m.recordId)
+    .map((m) => m.id);
   assert.deepEqual(misLinked, [], "each message's record is the one its entry created");
-  const [counter] = await query(backend, url, dataDir, `SELECT last FROM record_counters WHERE type = 'CASE'`);
-  assert.equal(Number(counter?.['last']), total, 'the record counter stopped at the last number (no burnt numbers)');
+  const subjects = records.map((r) => r.subject).sort();
+  assert.deepEqual(
+    subjects,
+    mails.map((m) => subjectOf(m.index, total)).sort(),
+    'one record per mail, by subject',
+  );
+  const attachmentRows = await query(
+    backend,
+    url,
+    dataDir,
+    'SELECT message_ref, COUNT(*) AS n FROM attachments GROUP BY message_ref',
+  );
+  const withAttachment = new Set(mails.filter((m) => hasAttachment(m.index)).map((m) => m.messageId));
+  const messageIdOf = new Map(messages.map((m) => [m.id, m.messageId]));
+  assert.deepEqual(
+    attachmentRows.map((r) => [messageIdOf.get(Number(r['message_ref'])), Number(r['n'])]).sort(),
+    [...withAttachment].map((id) => [id, 1]).sort(),
+    'each attachment is stored once, on its own message',
+  );
+  const [counter] = await query(
+    backend,
+    url,
+    dataDir,
+    `SELECT last FROM record_counters WHERE type = 'CASE'`,
+  );
+  assert.equal(
+    Number(counter?.['last']),
+    total,
+    'the record counter stopped at the last number (no burnt numbers)',
+  );
 
   // Resent mail was counted as duplicate deliveries, not stored again; only resends can make them.
   const [deliveries] = await query(backend, url, dataDir, 'SELECT COUNT(*) AS n FROM deliveries');
   const status = await store.status();
   const duplicates = Number(deliveries?.['n']) - total;
   assert.equal(status.duplicates, duplicates, 'duplicates counted on the rows = extra delivery log entries');
-  assert.ok(duplicates <= stats.smtpResends + stats.ingestResends * 12, 'no duplicate delivery without a resend');
+  assert.ok(
+    duplicates <= stats.smtpResends + stats.ingestResentMails,
+    'no duplicate delivery without a resend',
+  );
+
+  // Not asserted, but shown: how often a message was claimed (kills while it was in flight), the
+  // admin's spool folder view, and temp files of blob writes cut short by a kill.
+  const maxClaims = Math.max(...messages.map((m) => m.attempts));
+  const listEml = (folder: string): string[] => {
+    try {
+      return readdirSync(join(dataDir, 'spool', folder)).filter((f) => f.endsWith('.eml'));
+    } catch {
+      return [];
+    }
+  };
+  const incoming = listEml('incoming');
+  const processedFiles = new Set(listEml('processed'));
+  const view = { incoming: incoming.length, processed: processedFiles.size };
+  const leftovers = readdirSync(join(dataDir, 'tmp')).length;
+  await t.test(
+    'the spool folder view matches the database after the kills',
+    {
+      todo: 'a kill between a commit and the view update leaves the .eml in spool/incoming or in no folder; nothing repairs it',
+    },
+    () => {
+      const notShown = messages.filter((m) => !processedFiles.has(`${m.id}.eml`)).map((m) => m.id);
+      assert.deepEqual({ incoming, notShown }, { incoming: [], notShown: [] });
+    },
+  );
 
   passed = true;
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
   const summary =
     `crash-safety[${backend}]: seed ${seed}, ${total} mails (${smtpMails.length} SMTP, ${fileMails.length} in ${ingestJobs.length} ingest jobs), ` +
-    `${stats.kills} kills, ${stats.smtpResends + stats.ingestResends} resends (${stats.smtpResends} SMTP tries of ${stats.smtpTries}, ` +
-    `${stats.ingestResends} ingest reruns of ${stats.ingestRuns}), ${duplicates} duplicate deliveries, ` +
-    `${trouble.length} error/warn lines, duration ${seconds(drained - started)} (sending ${seconds(sendingDone - started)}, final drain ${seconds(drained - sendingDone)})`;
+    `${stats.kills} kills, ${stats.smtpResends + stats.ingestResentMails} resends (${stats.smtpResends} of ${stats.smtpTries} SMTP tries, ` +
+    `${stats.ingestResends} of ${stats.ingestRuns} ingest runs), ${duplicates} duplicate deliveries, ` +
+    `at most ${maxClaims} claims of one message, spool view ${view.incoming} incoming/${view.processed} processed, ${leftovers} temp files left, ` +
+    `${trouble.length} error/warn lines, test process ${seconds((process.cpuUsage().user + process.cpuUsage().system) / 1000)} CPU, duration ${seconds(drained - started)} (sending ${seconds(sendingDone - started)}, final drain ${seconds(drained - sendingDone)})`;
   t.diagnostic(summary);
   console.log(summary);
 }
 
 const mailCount = (fallback: number): number => Number(process.env['POSTROOM_CRASH_MAILS'] ?? fallback);
 
-test('crash safety on SQLite: SIGKILLs while 2,000 mails arrive lose and double nothing', { timeout: 420_000 }, async (t) => {
-  await crashScenario(t, 'sqlite', mailCount(2000));
-});
+test(
+  'crash safety on SQLite: SIGKILLs while 2,000 mails arrive lose and double nothing',
+  { timeout: 600_000 },
+  async (t) => {
+    await crashScenario(t, 'sqlite', mailCount(2000));
+  },
+);
 
-test('crash safety on PostgreSQL: SIGKILLs while mail arrives lose and double nothing', { timeout: 420_000 }, async (t) => {
-  if (postgresUrlFromEnv() === undefined) {
-    t.skip('POSTROOM_TEST_PG_URL not set (run with bash test/run.sh)');
-    return;
-  }
-  await crashScenario(t, 'postgres', mailCount(2000));
-});
+test(
+  'crash safety on PostgreSQL: SIGKILLs while 1,000 mails arrive lose and double nothing',
+  { timeout: 600_000 },
+  async (t) => {
+    if (postgresUrlFromEnv() === undefined) {
+      t.skip('POSTROOM_TEST_PG_URL not set (run with bash test/run.sh)');
+      return;
+    }
+    await crashScenario(t, 'postgres', mailCount(1000));
+  },
+);

@@ -130,7 +130,10 @@ export async function startEngine(options: { cwd: string; config: string; port: 
   child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   await new Promise<void>((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`engine did not start in 20s:\n${log}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave an orphan holding the port
+      reject(new Error(`engine did not start in 20s:\n${log}`));
+    }, 20_000);
     const check = (): void => {
       if (log.includes('postroom started')) {
         clearTimeout(timer);

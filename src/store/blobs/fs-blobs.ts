@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { link, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -65,6 +65,26 @@ export class FsBlobStore implements BlobStore {
         },
       );
     }
+  }
+
+  /**
+   * Removes temp files of writes cut short by a crash (a kill mid-DATA leaves tmp/*.part behind).
+   * Only old ones: another process (postroom ingest) may be writing the young ones right now.
+   */
+  async sweepTemp(olderThanMs: number): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.tmp)) {
+      if (!name.endsWith('.part')) continue;
+      const file = join(this.tmp, name);
+      try {
+        if (Date.now() - (await stat(file)).mtimeMs < olderThanMs) continue;
+        await rm(file, { force: true });
+        removed += 1;
+      } catch {
+        // finished or removed meanwhile
+      }
+    }
+    return removed;
   }
 
   path(sha256: string): string {

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessageState } from '../../core/message.ts';
 import type { FsBlobStore } from './fs-blobs.ts';
@@ -35,9 +35,17 @@ export class SpoolView {
   /** Shows message `id` in the folder of `state` (or nowhere, when `state` is null: purged). */
   async show(id: number, sha256: string, state: MessageState | null): Promise<void> {
     const wanted = state === null ? null : folderOf[state];
+    // Link first, unlink after: a crash in between leaves the mail in two folders (repaired at the
+    // next start from spool/incoming), never in none.
+    if (wanted !== null) await this.blobs.linkTo(sha256, join(this.root, wanted, `${id}.eml`));
     for (const folder of folders) {
       if (folder !== wanted) await rm(join(this.root, folder, `${id}.eml`), { force: true });
     }
-    if (wanted !== null) await this.blobs.linkTo(sha256, join(this.root, wanted, `${id}.eml`));
+  }
+
+  /** Ids shown in spool/incoming; after a crash some of them may be finished already. */
+  async incomingIds(): Promise<number[]> {
+    const names = await readdir(join(this.root, 'incoming'));
+    return names.flatMap((name) => (/^\d+\.eml$/.test(name) ? [Number(name.slice(0, -4))] : []));
   }
 }
