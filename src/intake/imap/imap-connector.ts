@@ -31,6 +31,9 @@ export class ImapConnector implements Connector {
     const client = await this.connection();
     const lock = await client.getMailboxLock(mailbox.folder);
     try {
+      // On a connection kept open (without IDLE) the server tells about new mail only in answer
+      // to a command: NOOP brings EXISTS up to date (RFC 3501 §6.1.2).
+      await client.noop();
       const box = client.mailbox;
       if (!box) throw new Error(`folder ${mailbox.folder} could not be selected`);
       const uidValidity = Number(box.uidValidity);

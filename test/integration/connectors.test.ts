@@ -1,0 +1,141 @@
+// POP3 and IMAP mailboxes against a real Dovecot started by the test: everything fetched once,
+// the server left in the configured after-state, IDLE push, UIDVALIDITY change, `mailbox test`.
+import assert from 'node:assert/strict';
+import { readdirSync, rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { ImapFlow } from 'imapflow';
+import { openStore } from '../../src/store/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { appendViaImap, deliverToMaildir, haveDovecot, startDovecot, type RunningDovecot } from '../support/dovecot.ts';
+import { engineConfig, freePort, runCli, startEngine, tempDir, waitFor, writeConfig, type EngineProcess } from '../support/engine.ts';
+
+const mailOf = (tag: string, n: number): Buffer =>
+  Buffer.from(
+    [`From: sender${n}@example.com`, 'To: support@example.com', `Subject: ${tag} ${n}`, `Message-ID: <${tag}-${n}@example.com>`, '', `Body of ${tag} ${n}.`, ''].join(
+      '\r\n',
+    ),
+  );
+
+async function imapCount(d: RunningDovecot, user: string, folder: string): Promise<number> {
+  const client = new ImapFlow({ host: d.host, port: d.imapPort, secure: false, doSTARTTLS: false, auth: { user, pass: 'pw' }, logger: false });
+  await client.connect();
+  try {
+    const status = await client.status(folder, { messages: true });
+    return status === false ? -1 : (status.messages ?? 0);
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+}
+
+interface BoxOptions {
+  port?: number;
+  password?: string;
+  settings: string[];
+}
+
+function mailboxYaml(d: RunningDovecot, address: string, user: string, connector: 'pop3' | 'imap', o: BoxOptions): string {
+  const port = o.port ?? (connector === 'pop3' ? d.pop3Port : d.imapPort);
+  return [
+    `  - address: ${address}`,
+    `    connector: ${connector}`,
+    `    server: { host: 127.0.0.1, port: ${port}, tls: false, user: ${user}, password: ${o.password ?? 'pw'}, timeout: 10s }`,
+    ...o.settings.map((line) => `    ${line}`),
+  ].join('\n');
+}
+
+describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot()) ? false : 'Dovecot is not installed (npm test installs it)' }, () => {
+  let dovecot: RunningDovecot;
+  let dir: string;
+  let engine: EngineProcess | undefined;
+  let store: Store;
+  let config: string;
+
+  before(async () => {
+    dovecot = await startDovecot();
+    dir = tempDir();
+    for (const user of ['popuser', 'imapuser', 'idleuser', 'keepuser']) await dovecot.addUser(user, 'pw');
+    const port = await freePort();
+    config = writeConfig(
+      dir,
+      engineConfig({
+        dataDir: `${dir}/data`,
+        url: '',
+        port,
+        extra: [
+          'mailboxes:',
+          mailboxYaml(dovecot, 'pop@example.com', 'popuser', 'pop3', { settings: ['afterProcessing: delete', 'batchSize: 200', 'pollingInterval: 1s'] }),
+          mailboxYaml(dovecot, 'imap@example.com', 'imapuser', 'imap', {
+            settings: ['afterProcessing: { move: Processed }', 'batchSize: 200', 'pollingInterval: 1s'],
+          }),
+          mailboxYaml(dovecot, 'idle@example.com', 'idleuser', 'imap', { settings: ['idle: true', 'pollingInterval: 1h', 'afterProcessing: flag-seen'] }),
+          mailboxYaml(dovecot, 'keep@example.com', 'keepuser', 'imap', { settings: ['afterProcessing: keep', 'pollingInterval: 1s', 'idle: false'] }),
+        ].join('\n'),
+      }),
+    );
+    store = await openStore('', `${dir}/data`);
+  });
+  after(async () => {
+    await engine?.kill();
+    await store?.close();
+    await dovecot?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const count = async (mailbox: string): Promise<number> => (await store.listMessages({ mailbox, limit: 100_000 })).length;
+
+  it('fetches 2,000 POP3 and 2,000 IMAP messages exactly once and leaves the servers in the after-state', async () => {
+    await deliverToMaildir(dovecot, 'popuser', Array.from({ length: 2000 }, (_, i) => mailOf('pop', i)));
+    await deliverToMaildir(dovecot, 'imapuser', Array.from({ length: 2000 }, (_, i) => mailOf('imap', i)));
+    await appendViaImap(dovecot, 'imapuser', 'pw', [], 'Processed');
+    engine = await startEngine({ cwd: dir, config, port: 0 });
+    await waitFor(async () => (await count('pop@example.com')) === 2000 && (await count('imap@example.com')) === 2000, 240_000, '4,000 messages spooled');
+    await waitFor(async () => (await store.status()).byState.processed === 4000, 240_000, '4,000 messages processed');
+    const subjects = (await store.listMessages({ limit: 100_000 })).map((m) => m.subject);
+    assert.equal(new Set(subjects).size, 4000, 'each message once');
+    assert.equal(readdirSync(`${dovecot.mailDir('popuser')}/new`).length + readdirSync(`${dovecot.mailDir('popuser')}/cur`).length, 0, 'POP3: deleted after commit');
+    await waitFor(async () => (await imapCount(dovecot, 'imapuser', 'INBOX')) === 0, 30_000, 'IMAP INBOX empty');
+    assert.equal(await imapCount(dovecot, 'imapuser', 'Processed'), 2000, 'IMAP: moved to Processed');
+  });
+
+  it('commits a message APPENDed while the engine idles, without waiting for a poll', async () => {
+    assert.ok(engine);
+    await waitFor(() => engine?.output().includes('"mailbox":"idle@example.com"') ?? false, 30_000, 'idle mailbox polled once');
+    await appendViaImap(dovecot, 'idleuser', 'pw', [mailOf('idle', 1)]);
+    // pollingInterval is 1h: only IDLE can bring it in.
+    await waitFor(async () => (await count('idle@example.com')) === 1, 30_000, 'IDLE delivery');
+  });
+
+  it('re-scans after a UIDVALIDITY change without losing or doubling a message', async () => {
+    await appendViaImap(dovecot, 'keepuser', 'pw', [1, 2, 3].map((n) => mailOf('keep', n)));
+    await waitFor(async () => (await count('keep@example.com')) === 3, 30_000, 'first three');
+    await engine?.stop();
+    // Recreate the folder: Dovecot gives it a new UIDVALIDITY; the old messages come back with new UIDs.
+    rmSync(dovecot.mailDir('keepuser'), { recursive: true, force: true });
+    await appendViaImap(dovecot, 'keepuser', 'pw', [1, 2, 3, 4, 5].map((n) => mailOf('keep', n)));
+    engine = await startEngine({ cwd: dir, config, port: 0 });
+    await waitFor(async () => (await count('keep@example.com')) === 5, 30_000, 'two new after the rescan');
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(await count('keep@example.com'), 5, 'still five: the three old ones were duplicates');
+    assert.equal(await imapCount(dovecot, 'keepuser', 'INBOX'), 5, 'keep leaves them on the server');
+  });
+
+  it('`mailbox test` reports what would be fetched, or plainly what is wrong', async () => {
+    const ok = await runCli(['-c', config, 'mailbox', 'test', 'keep@example.com', '--json'], { cwd: dir });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout) as { count: number }).count, 5);
+
+    const probe = async (o: BoxOptions): Promise<{ code: number; stderr: string }> => {
+      const yaml = [`dataDir: ${dir}/probe-data`, 'mailboxes:', mailboxYaml(dovecot, 'x@example.com', 'keepuser', 'imap', o)].join('\n');
+      return runCli(['-c', writeConfig(tempDir(), yaml), 'mailbox', 'test', 'x@example.com'], { cwd: dir });
+    };
+    const wrongPassword = await probe({ password: 'nope', settings: [] });
+    assert.equal(wrongPassword.code, 1);
+    assert.match(wrongPassword.stderr, /x@example\.com: FAILED: authentication failed/);
+    const wrongPort = await probe({ port: await freePort(), settings: [] });
+    assert.equal(wrongPort.code, 1);
+    assert.match(wrongPort.stderr, /connection refused at 127\.0\.0\.1:\d+: wrong port, or the server is not running/);
+    const missingFolder = await probe({ settings: ['folder: NoSuchFolder'] });
+    assert.equal(missingFolder.code, 1);
+    assert.match(missingFolder.stderr, /folder missing/);
+  });
+});
