@@ -56,7 +56,11 @@ export class Runner {
   async start(): Promise<void> {
     const dead = (await this.ctx.store.leaseOwners()).filter(isDeadLocalOwner);
     if (dead.length > 0) {
-      const freed = await this.ctx.store.releaseOwners(dead, this.ctx.now(), this.ctx.settings.backoff.base * 1000);
+      const freed = await this.ctx.store.releaseOwners(
+        dead,
+        this.ctx.now(),
+        this.ctx.settings.backoff.base * 1000,
+      );
       this.ctx.log.warn({ owners: dead, messages: freed }, 'released messages claimed by workers that died');
     }
     const leaseMs = this.ctx.settings.leaseSeconds * 1000;

@@ -21,7 +21,10 @@ const data = workerData as WorkerData;
 const send = (message: FromWorker): void => port.postMessage(message);
 
 try {
-  const app = await openAppFromConfig(data.config, data.configFile, { name: `worker-${threadId}`, role: 'worker' });
+  const app = await openAppFromConfig(data.config, data.configFile, {
+    name: `worker-${threadId}`,
+    role: 'worker',
+  });
   const runner = new Runner(runnerContext(app));
   await runner.start();
   port.on('message', (message: ToWorker) => {

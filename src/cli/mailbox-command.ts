@@ -4,27 +4,50 @@ import { printJson } from './format.ts';
 
 /** The admin's reading of a connection failure: what is wrong, in plain words. */
 export function explainConnectError(err: unknown, host: string, port: number | undefined): string {
-  const e = err as { code?: string; message?: string; authenticationFailed?: boolean; kind?: string; responseText?: string };
+  const e = err as {
+    code?: string;
+    message?: string;
+    authenticationFailed?: boolean;
+    kind?: string;
+    responseText?: string;
+  };
   const where = `${host}${port ? `:${port}` : ''}`;
   const text = e.responseText ?? e.message ?? String(err);
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || /ENOTFOUND|getaddrinfo/.test(text)) return `DNS: the host name ${host} does not resolve`;
-  if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(text)) return `connection refused at ${where}: wrong port, or the server is not running`;
-  if (e.code === 'ETIMEDOUT' || e.kind === 'timeout' || /timed? ?out/i.test(text)) return `no answer from ${where} in time: a firewall, or the wrong port`;
-  if (/certificate|self[- ]signed|TLS|SSL|wrong version number/i.test(text) || e.code?.startsWith('ERR_TLS') || e.code?.includes('CERT')) {
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || /ENOTFOUND|getaddrinfo/.test(text))
+    return `DNS: the host name ${host} does not resolve`;
+  if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(text))
+    return `connection refused at ${where}: wrong port, or the server is not running`;
+  if (e.code === 'ETIMEDOUT' || e.kind === 'timeout' || /timed? ?out/i.test(text))
+    return `no answer from ${where} in time: a firewall, or the wrong port`;
+  if (
+    /certificate|self[- ]signed|TLS|SSL|wrong version number/i.test(text) ||
+    e.code?.startsWith('ERR_TLS') ||
+    e.code?.includes('CERT')
+  ) {
     return `TLS: ${text} (check server.tls; server.rejectUnauthorized: false only for a self-signed test server)`;
   }
-  if (e.authenticationFailed || e.kind === 'auth' || /auth|login|password|credentials/i.test(text)) return `authentication failed for this user: ${text}`;
-  if (/mailbox doesn't exist|does not exist|nonexistent|NONEXISTENT/i.test(text)) return `folder missing: ${text}`;
+  if (e.authenticationFailed || e.kind === 'auth' || /auth|login|password|credentials/i.test(text))
+    return `authentication failed for this user: ${text}`;
+  if (/mailbox doesn't exist|does not exist|nonexistent|NONEXISTENT/i.test(text))
+    return `folder missing: ${text}`;
   return text;
 }
 
 /** `postroom mailbox test NAME`: connect, log in, and say what would be fetched or what is wrong. */
 export async function testMailbox(app: App, name: string, opts: { json?: boolean }): Promise<number> {
   const mailbox = app.config.mailboxes.find((m) => m.address.toLowerCase() === name.toLowerCase());
-  if (!mailbox) throw new Error(`no mailbox ${name} in the configuration (configured: ${app.config.mailboxes.map((m) => m.address).join(', ')})`);
+  if (!mailbox)
+    throw new Error(
+      `no mailbox ${name} in the configuration (configured: ${app.config.mailboxes.map((m) => m.address).join(', ')})`,
+    );
   const connector = openConnector({
     mailbox,
-    spool: { store: app.store, blobs: app.blobs, maxMessageSize: app.config.limits.messageSize, now: Date.now },
+    spool: {
+      store: app.store,
+      blobs: app.blobs,
+      maxMessageSize: app.config.limits.messageSize,
+      now: Date.now,
+    },
     state: app.store,
     log: app.log,
     env: process.env,

@@ -31,7 +31,13 @@ export async function repairSpoolView(app: App): Promise<number> {
   let moved = 0;
   for (const id of (await app.spoolIncomingIds?.()) ?? []) {
     const message = await app.store.getMessage(id);
-    if (!message || message.state === 'queued' || message.state === 'processing' || message.state === 'deferred') continue;
+    if (
+      !message ||
+      message.state === 'queued' ||
+      message.state === 'processing' ||
+      message.state === 'deferred'
+    )
+      continue;
     await app.showInSpool(id, message.rawSha256, message.rawPurged ? null : message.state);
     moved += 1;
   }

@@ -47,10 +47,17 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
   };
   const owner = newOwnerId();
   const pollers: MailboxPoller[] = [];
+  // Fetched mail is bounded by limits.messageSize only; smtp.maxMessageSize is for the listener.
+  const fetchSpool: SpoolContext = { ...spool, maxMessageSize: config.limits.messageSize };
   for (const mailbox of config.mailboxes) {
-    const connector = openConnector({ mailbox, spool, state: app.store, log, env: process.env });
+    const connector = openConnector({ mailbox, spool: fetchSpool, state: app.store, log, env: process.env });
     if (!connector) continue;
-    const settings = { owner, leaseMs: config.runner.leaseSeconds * 1000, backoff: config.runner.backoff, now: Date.now };
+    const settings = {
+      owner,
+      leaseMs: config.runner.leaseSeconds * 1000,
+      backoff: config.runner.backoff,
+      now: Date.now,
+    };
     pollers.push(new MailboxPoller(mailbox, connector, app.store, settings, log));
   }
   for (const poller of pollers) poller.start();

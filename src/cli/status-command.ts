@@ -11,7 +11,8 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
     .filter((m) => m.connector !== 'smtp')
     .map((m) => {
       const p = polls.find((s) => s.mailbox === m.address);
-      const iso = (t: number | null | undefined): string | null => (t == null ? null : new Date(t).toISOString());
+      const iso = (t: number | null | undefined): string | null =>
+        t == null ? null : new Date(t).toISOString();
       return {
         mailbox: m.address,
         connector: m.connector,
@@ -22,7 +23,10 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
         lastError: p?.lastError ?? null,
         polledBy: p?.owner ?? null,
         // Three intervals without a good poll: something is wrong even if nothing was logged.
-        stalled: p?.lastSuccessAt == null ? p?.lastPollAt != null : now - p.lastSuccessAt > 3 * m.pollingInterval * 1000,
+        stalled:
+          p?.lastSuccessAt == null
+            ? p?.lastPollAt != null
+            : now - p.lastSuccessAt > 3 * m.pollingInterval * 1000,
       };
     });
   const oldest = report.oldestQueuedAt;

@@ -129,7 +129,8 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   'mailboxes[].afterProcessing': '{ move: Processed }',
   'mailboxes[].pollingInterval': '60s',
   'mailboxes[].batchSize': '50',
-  profiles: '{ pop-default: { connector: pop3, pollingInterval: 60s, batchSize: 50, afterProcessing: delete } }',
+  profiles:
+    '{ pop-default: { connector: pop3, pollingInterval: 60s, batchSize: 50, afterProcessing: delete } }',
 };
 
 type PathSegment = string | number;

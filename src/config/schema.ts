@@ -336,7 +336,9 @@ export const configSchema = z
         },
       )
       .prefault({ CASE: { prefix: 'CASE', digits: 7 } }),
-    profiles: z.record(z.string(), profileSchema, { error: expecting('a mapping of profile names') }).default({}),
+    profiles: z
+      .record(z.string(), profileSchema, { error: expecting('a mapping of profile names') })
+      .default({}),
     mailboxes: z
       .array(mailboxSchema, { error: expecting('a list of mailboxes') })
       .min(1, { error: 'at least one mailbox is required' })

@@ -48,11 +48,16 @@ export class AccessToken {
 }
 
 /** Which credentials a server entry gives: a password login or an XOAUTH2 token. */
-export function credentialsOf(server: Server, env: NodeJS.ProcessEnv): { user: string; password?: string; token?: AccessToken } {
+export function credentialsOf(
+  server: Server,
+  env: NodeJS.ProcessEnv,
+): { user: string; password?: string; token?: AccessToken } {
   if (server.auth) {
     const { user, password, accessToken } = server.auth;
     if (accessToken) return { user, token: new AccessToken(accessToken, env) };
     return password === undefined ? { user } : { user, password };
   }
-  return server.password === undefined ? { user: server.user ?? '' } : { user: server.user ?? '', password: server.password };
+  return server.password === undefined
+    ? { user: server.user ?? '' }
+    : { user: server.user ?? '', password: server.password };
 }

@@ -25,7 +25,13 @@ export class MailboxPoller {
   private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
   private holding = false;
 
-  constructor(mailbox: FetchMailbox, connector: Connector, state: MailboxState, settings: PollerSettings, log: Logger) {
+  constructor(
+    mailbox: FetchMailbox,
+    connector: Connector,
+    state: MailboxState,
+    settings: PollerSettings,
+    log: Logger,
+  ) {
     this.mailbox = mailbox;
     this.connector = connector;
     this.state = state;
@@ -45,7 +51,8 @@ export class MailboxPoller {
     }
     await this.connector.close().catch(() => undefined);
     await this.loop;
-    if (this.holding) await this.state.releaseMailboxLease(this.mailbox.address, this.settings.owner).catch(() => undefined);
+    if (this.holding)
+      await this.state.releaseMailboxLease(this.mailbox.address, this.settings.owner).catch(() => undefined);
   }
 
   private async run(): Promise<void> {
@@ -91,7 +98,8 @@ export class MailboxPoller {
       } catch (err) {
         failures += 1;
         lastError = (err as Error).message;
-        if (failures === 1) this.log.error({ err: (err as Error).message }, 'poll failed; retrying with backoff');
+        if (failures === 1)
+          this.log.error({ err: (err as Error).message }, 'poll failed; retrying with backoff');
         await this.connector.close().catch(() => undefined);
       }
       await this.state

@@ -532,7 +532,9 @@ export class KyselyStore extends Reader implements Store {
           oc
             .column('mailbox')
             .doUpdateSet({ owner, expires_at: now + leaseMs })
-            .where((eb) => eb.or([eb('mailbox_leases.expires_at', '<', now), eb('mailbox_leases.owner', '=', owner)])),
+            .where((eb) =>
+              eb.or([eb('mailbox_leases.expires_at', '<', now), eb('mailbox_leases.owner', '=', owner)]),
+            ),
         )
         .returning('owner')
         .executeTakeFirst();
@@ -541,7 +543,13 @@ export class KyselyStore extends Reader implements Store {
   }
 
   async releaseMailboxLease(mailbox: string, owner: string): Promise<void> {
-    await storeCall(() => this.kysely.deleteFrom('mailbox_leases').where('mailbox', '=', mailbox).where('owner', '=', owner).execute());
+    await storeCall(() =>
+      this.kysely
+        .deleteFrom('mailbox_leases')
+        .where('mailbox', '=', mailbox)
+        .where('owner', '=', owner)
+        .execute(),
+    );
   }
 
   async getCheckpoint(mailbox: string, folder: string): Promise<Checkpoint | undefined> {
@@ -561,7 +569,9 @@ export class KyselyStore extends Reader implements Store {
       this.kysely
         .insertInto('mailbox_checkpoints')
         .values({ mailbox, folder, uid_validity: c.uidValidity, last_uid: c.lastUid })
-        .onConflict((oc) => oc.columns(['mailbox', 'folder']).doUpdateSet({ uid_validity: c.uidValidity, last_uid: c.lastUid }))
+        .onConflict((oc) =>
+          oc.columns(['mailbox', 'folder']).doUpdateSet({ uid_validity: c.uidValidity, last_uid: c.lastUid }),
+        )
         .execute(),
     );
   }

@@ -7,7 +7,12 @@ import { spoolRaw } from '../spool-writer.ts';
 /** imapflow logs through a pino-like object; ours stays quiet below warn and never sees credentials. */
 function quietLogger(log: Logger): ImapFlowOptions['logger'] {
   const drop = (): void => undefined;
-  return { debug: drop, info: drop, warn: (o: object) => log.debug(o, 'imap warning'), error: (o: object) => log.warn(o, 'imap error') };
+  return {
+    debug: drop,
+    info: drop,
+    warn: (o: object) => log.debug(o, 'imap warning'),
+    error: (o: object) => log.warn(o, 'imap error'),
+  };
 }
 
 /**
@@ -40,20 +45,42 @@ export class ImapConnector implements Connector {
       const saved = await state.getCheckpoint(mailbox.address, mailbox.folder);
       const lastUid = saved && saved.uidValidity === uidValidity ? saved.lastUid : 0;
       if (saved && saved.uidValidity !== uidValidity) {
-        this.ctx.log.warn({ was: saved.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: re-scanning the folder (content dedupe prevents doubles)');
+        this.ctx.log.warn(
+          { was: saved.uidValidity, now: uidValidity },
+          'UIDVALIDITY changed: re-scanning the folder (content dedupe prevents doubles)',
+        );
       }
       const uids: number[] = [];
+      const sizes = new Map<number, number>();
       if (box.exists > 0) {
         // `N:*` always matches the last message, even below N (RFC 3501 §6.4.8): filter.
-        for await (const m of client.fetch(`${lastUid + 1}:*`, { uid: true }, { uid: true })) if (m.uid > lastUid) uids.push(m.uid);
+        for await (const m of client.fetch(`${lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
+          if (m.uid <= lastUid) continue;
+          uids.push(m.uid);
+          sizes.set(m.uid, m.size ?? 0);
+        }
       }
       uids.sort((a, b) => a - b);
       const batch = uids.slice(0, mailbox.batchSize);
       let checkpoint = lastUid;
       for (const uid of batch) {
+        if ((sizes.get(uid) ?? 0) > spool.maxMessageSize) {
+          // Left on the server unread and passed over, so one oversized mail cannot stall the folder.
+          this.ctx.log.error(
+            { uid, size: sizes.get(uid), limit: spool.maxMessageSize },
+            'message larger than limits.messageSize left in the folder; raise the limit and reset the checkpoint to take it',
+          );
+          checkpoint = uid;
+          await state.setCheckpoint(mailbox.address, mailbox.folder, { uidValidity, lastUid: checkpoint });
+          continue;
+        }
         const download = await client.download(String(uid), undefined, { uid: true });
         if (!download.content) continue; // expunged meanwhile by another client
-        await spoolRaw(spool, download.content, { mailboxes: [mailbox.address], source: 'imap', origin: `imap:${mailbox.folder}:${uidValidity}:${uid}` });
+        await spoolRaw(spool, download.content, {
+          mailboxes: [mailbox.address],
+          source: 'imap',
+          origin: `imap:${mailbox.folder}:${uidValidity}:${uid}`,
+        });
         await this.acknowledge(client, uid);
         checkpoint = uid;
         await state.setCheckpoint(mailbox.address, mailbox.folder, { uidValidity, lastUid: checkpoint });
@@ -88,10 +115,17 @@ export class ImapConnector implements Connector {
   async probe(): Promise<MailboxProbe> {
     const client = await this.connection();
     try {
-      const status = await client.status(this.ctx.mailbox.folder, { messages: true, uidValidity: true, uidNext: true });
+      const status = await client.status(this.ctx.mailbox.folder, {
+        messages: true,
+        uidValidity: true,
+        uidNext: true,
+      });
       if (status === false) throw new Error(`folder ${this.ctx.mailbox.folder} does not exist`);
       const saved = await this.ctx.state.getCheckpoint(this.ctx.mailbox.address, this.ctx.mailbox.folder);
-      const fresh = saved && saved.uidValidity === Number(status.uidValidity) ? Math.max(0, (status.uidNext ?? 1) - 1 - saved.lastUid) : (status.messages ?? 0);
+      const fresh =
+        saved && saved.uidValidity === Number(status.uidValidity)
+          ? Math.max(0, (status.uidNext ?? 1) - 1 - saved.lastUid)
+          : (status.messages ?? 0);
       return {
         count: status.messages ?? 0,
         newMessages: Math.min(fresh, status.messages ?? 0),

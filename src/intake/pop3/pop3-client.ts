@@ -72,7 +72,9 @@ export class Pop3Client {
     const stamp = /<[^<>]+@[^<>]+>/.exec(this.greeting)?.[0];
     try {
       if (preferApop && stamp) {
-        const digest = createHash('md5').update(stamp + password).digest('hex');
+        const digest = createHash('md5')
+          .update(stamp + password)
+          .digest('hex');
         await this.command(`APOP ${user} ${digest}`, 'APOP ***');
         return;
       }
@@ -99,6 +101,17 @@ export class Pop3Client {
       const [n, uidl] = line.split(' ');
       return n && uidl ? [{ number: Number(n), uidl }] : [];
     });
+  }
+
+  /** LIST: message number → size in octets, to leave oversized mail on the server unread. */
+  async list(): Promise<Map<number, number>> {
+    await this.command('LIST');
+    const sizes = new Map<number, number>();
+    for (const line of await this.readMultiline()) {
+      const [n, size] = line.split(' ');
+      if (n && size) sizes.set(Number(n), Number(size));
+    }
+    return sizes;
   }
 
   /** RETR n as a stream of the message's bytes, dot-unstuffed; the session waits until it is read. */
@@ -155,7 +168,9 @@ export class Pop3Client {
         rejectUnauthorized: this.options.rejectUnauthorized,
       });
       secure.once('secureConnect', () => resolve(secure));
-      secure.once('error', (err) => reject(new Pop3Error('connection', `TLS after STLS failed: ${err.message}`)));
+      secure.once('error', (err) =>
+        reject(new Pop3Error('connection', `TLS after STLS failed: ${err.message}`)),
+      );
     });
     this.attach(this.socket);
   }
@@ -166,7 +181,11 @@ export class Pop3Client {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
       this.pump();
     });
-    socket.on('timeout', () => this.fail(new Pop3Error('timeout', `no answer from ${this.options.host} within ${this.options.timeoutMs} ms`)));
+    socket.on('timeout', () =>
+      this.fail(
+        new Pop3Error('timeout', `no answer from ${this.options.host} within ${this.options.timeoutMs} ms`),
+      ),
+    );
     socket.on('error', (err) => this.fail(new Pop3Error('connection', err.message)));
     socket.on('close', () => this.fail(new Pop3Error('connection', 'the server closed the connection')));
   }
@@ -262,16 +281,32 @@ function open(options: Pop3Options): Promise<Socket | TLSSocket> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Pop3Error('timeout', `cannot connect to ${options.host}:${options.port} within ${options.timeoutMs} ms`));
+      reject(
+        new Pop3Error(
+          'timeout',
+          `cannot connect to ${options.host}:${options.port} within ${options.timeoutMs} ms`,
+        ),
+      );
     }, options.timeoutMs);
     const done = (err?: Error): void => {
       clearTimeout(timer);
-      if (err) reject(new Pop3Error('connection', `cannot connect to ${options.host}:${options.port}: ${err.message}`));
+      if (err)
+        reject(
+          new Pop3Error('connection', `cannot connect to ${options.host}:${options.port}: ${err.message}`),
+        );
       else resolve(socket);
     };
     const socket: Socket | TLSSocket =
       options.tls === 'implicit'
-        ? tlsConnect({ host: options.host, port: options.port, servername: options.host, rejectUnauthorized: options.rejectUnauthorized }, () => done())
+        ? tlsConnect(
+            {
+              host: options.host,
+              port: options.port,
+              servername: options.host,
+              rejectUnauthorized: options.rejectUnauthorized,
+            },
+            () => done(),
+          )
         : netConnect({ host: options.host, port: options.port }, () => done());
     socket.once('error', (err) => done(err));
   });

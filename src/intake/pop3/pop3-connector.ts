@@ -12,6 +12,7 @@ import { Pop3Client, Pop3Error } from './pop3-client.ts';
  */
 export class Pop3Connector implements Connector {
   private readonly ctx: FetchContext;
+  private readonly oversized = new Set<string>();
 
   constructor(ctx: FetchContext) {
     this.ctx = ctx;
@@ -22,7 +23,11 @@ export class Pop3Connector implements Connector {
     const client = await this.open();
     try {
       const list = await client.uidl();
-      const known = await state.knownDedupeKeys(mailbox.address, list.map((e) => keyOf(e.uidl)));
+      const sizes = await client.list();
+      const known = await state.knownDedupeKeys(
+        mailbox.address,
+        list.map((e) => keyOf(e.uidl)),
+      );
       const remove = mailbox.afterProcessing === 'delete';
       let fetched = 0;
       let left = 0;
@@ -30,6 +35,11 @@ export class Pop3Connector implements Connector {
         if (known.has(keyOf(entry.uidl))) {
           // Stored in an earlier session whose DELE never committed (no QUIT): delete it now.
           if (remove) await client.delete(entry.number);
+          continue;
+        }
+        if ((sizes.get(entry.number) ?? 0) > spool.maxMessageSize) {
+          // Never fetched, never deleted: it stays for the admin, and the rest of the box flows on.
+          this.warnOversized(entry.uidl, sizes.get(entry.number) ?? 0);
           continue;
         }
         if (fetched >= mailbox.batchSize) {
@@ -64,7 +74,10 @@ export class Pop3Connector implements Connector {
     try {
       const capabilities = await client.capabilities();
       const list = await client.uidl();
-      const known = await this.ctx.state.knownDedupeKeys(this.ctx.mailbox.address, list.map((e) => keyOf(e.uidl)));
+      const known = await this.ctx.state.knownDedupeKeys(
+        this.ctx.mailbox.address,
+        list.map((e) => keyOf(e.uidl)),
+      );
       await client.quit();
       return {
         count: list.length,
@@ -79,6 +92,15 @@ export class Pop3Connector implements Connector {
   }
 
   async close(): Promise<void> {}
+
+  private warnOversized(uidl: string, size: number): void {
+    if (this.oversized.has(uidl)) return;
+    this.oversized.add(uidl);
+    this.ctx.log.error(
+      { uidl, size, limit: this.ctx.spool.maxMessageSize },
+      'message larger than limits.messageSize left on the POP3 server; raise the limit to take it',
+    );
+  }
 
   private async open(): Promise<Pop3Client> {
     const server = this.ctx.mailbox.server;
