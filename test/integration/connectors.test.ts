@@ -53,7 +53,7 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
   before(async () => {
     dovecot = await startDovecot();
     dir = tempDir();
-    for (const user of ['popuser', 'imapuser', 'idleuser', 'keepuser']) await dovecot.addUser(user, 'pw');
+    for (const user of ['popuser', 'imapuser', 'idleuser', 'keepuser', 'bigpop', 'bigimap']) await dovecot.addUser(user, 'pw');
     const port = await freePort();
     config = writeConfig(
       dir,
@@ -69,6 +69,9 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
           }),
           mailboxYaml(dovecot, 'idle@example.com', 'idleuser', 'imap', { settings: ['idle: true', 'pollingInterval: 1h', 'afterProcessing: flag-seen'] }),
           mailboxYaml(dovecot, 'keep@example.com', 'keepuser', 'imap', { settings: ['afterProcessing: keep', 'pollingInterval: 1s', 'idle: false'] }),
+          mailboxYaml(dovecot, 'bigpop@example.com', 'bigpop', 'pop3', { settings: ['pollingInterval: 1s'] }),
+          mailboxYaml(dovecot, 'bigimap@example.com', 'bigimap', 'imap', { settings: ['pollingInterval: 1s', 'idle: false'] }),
+          'limits: { messageSize: 1MB }',
         ].join('\n'),
       }),
     );
@@ -117,6 +120,16 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(await count('keep@example.com'), 5, 'still five: the three old ones were duplicates');
     assert.equal(await imapCount(dovecot, 'keepuser', 'INBOX'), 5, 'keep leaves them on the server');
+  });
+
+  it('leaves a message over limits.messageSize on the server and goes on with the rest', async () => {
+    const big = Buffer.concat([mailOf('big', 0), Buffer.alloc(2 * 1024 * 1024, 'x'), Buffer.from('\r\n')]);
+    for (const user of ['bigpop', 'bigimap']) await deliverToMaildir(dovecot, user, [mailOf(user, 1), big, mailOf(user, 2)]);
+    await waitFor(async () => (await count('bigpop@example.com')) === 2 && (await count('bigimap@example.com')) === 2, 30_000, 'small ones');
+    assert.equal(readdirSync(`${dovecot.mailDir('bigpop')}/new`).length + readdirSync(`${dovecot.mailDir('bigpop')}/cur`).length, 1, 'POP3: the big one stays');
+    await waitFor(async () => (await imapCount(dovecot, 'bigimap', 'INBOX')) === 1, 10_000, 'IMAP: only the big one left');
+    assert.match(engine?.output() ?? '', /larger than limits\.messageSize left on the POP3 server/);
+    assert.match(engine?.output() ?? '', /larger than limits\.messageSize left in the folder/);
   });
 
   it('`mailbox test` reports what would be fetched, or plainly what is wrong', async () => {
