@@ -51,6 +51,9 @@ export class MailboxPoller {
     }
     await this.connector.close().catch(() => undefined);
     await this.loop;
+    // A poll in flight may have opened a connection after the close above (IMAP keeps one for the
+    // next poll, and its socket would keep the process alive after "stopped"): close it now.
+    await this.connector.close().catch(() => undefined);
     if (this.holding)
       await this.state.releaseMailboxLease(this.mailbox.address, this.settings.owner).catch(() => undefined);
   }
