@@ -5,7 +5,11 @@
 //   BENCH_MAILS=2000    mails in the throughput corpus (simpleParser, 2 and 1 in-process runners, 2 worker threads)
 //   BENCH_SMTP=1000     mails sent over SMTP per run (1 client, then 8 concurrent clients)
 //   BENCH_BIG_MB=150    size of the large mail's attachment in MB (base64 makes the mail ~1.37×)
-//   BENCH_ONLY=throughput,smtp,big   run only these sections
+//   BENCH_FETCH=1000    messages per mailbox in the Dovecot intake runs (IMAP and POP3)
+//   BENCH_IDLE=200      messages APPENDed one at a time for the IDLE latency
+//   BENCH_IDLE_BUDGET=300  seconds after which the IDLE run stops APPENDing (fewer samples)
+//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle   run only these sections (imap, pop3, idle
+//                       need Dovecot; pop3 also times fetchmail + `postroom ingest -` when installed)
 //   BENCH_PROFILE=DIR   also write a .cpuprofile of each timed runner phase into DIR
 //                       (summarise with: node test/bench/profile-summary.ts FILE)
 import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -13,6 +17,24 @@ import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type } 
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { measureBigMail, type BigMailFigures } from './big-mail.ts';
+import {
+  connectorIntake,
+  dovecotVersion,
+  fetchmailIntake,
+  fetchmailVersion,
+  haveDovecot,
+  idleFloor,
+  idleLatency,
+  imapBaseline,
+  percentile,
+  pop3Baseline,
+  seedUser,
+  startDovecot,
+  whichFetchmail,
+  type ConnectorFigures,
+  type RateFigures,
+  type RunningDovecot,
+} from './connectors.ts';
 import { generateCorpus, type Corpus } from './corpus.ts';
 import { measureSmtp, type SmtpFigures } from './smtp.ts';
 import { describeCpu, measureRunner, measureSimpleParser, measureWorkerPool, spoolCorpus, type PoolFigures, type RunnerFigures } from './throughput.ts';
@@ -25,7 +47,10 @@ const envNumber = (name: string, fallback: number): number => {
 const mails = Math.round(envNumber('BENCH_MAILS', 2000));
 const smtpMails = Math.round(envNumber('BENCH_SMTP', 1000));
 const bigMb = envNumber('BENCH_BIG_MB', 150);
-const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big').split(',').map((s) => s.trim()));
+const fetchMails = Math.round(envNumber('BENCH_FETCH', 1000));
+const idleMails = Math.round(envNumber('BENCH_IDLE', 200));
+const idleBudget = envNumber('BENCH_IDLE_BUDGET', 300);
+const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle').split(',').map((s) => s.trim()));
 const profileDir = process.env['BENCH_PROFILE'];
 const rssTargetMb = 256;
 
@@ -67,7 +92,7 @@ out();
 out(`Machine: ${cores} cores (os.availableParallelism), ${cpuModel}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, ${type()} ${release()}`);
 out(`Node ${process.version}; fsync of a 4 KB write in ${tmpdir()}: ${fsyncMs.toFixed(2)} ms (median of 50)`);
 out(`Load average at start: ${loadAtStart} (figures are noisy when this is high)`);
-out(`Sizes: BENCH_MAILS=${mails} BENCH_SMTP=${smtpMails} BENCH_BIG_MB=${bigMb}`);
+out(`Sizes: BENCH_MAILS=${mails} BENCH_SMTP=${smtpMails} BENCH_BIG_MB=${bigMb} BENCH_FETCH=${fetchMails} BENCH_IDLE=${idleMails} BENCH_IDLE_BUDGET=${idleBudget}`);
 table.push(['Machine', `${cores} cores, ${cpuModel}, Node ${process.version}`]);
 table.push(['fsync latency (4 KB write, median)', `${fsyncMs.toFixed(2)} ms`]);
 
@@ -182,6 +207,102 @@ if (only.has('big')) {
   out(`Difference: ${f1(f.big.peakRssMb - f.tiny.peakRssMb)} MB for a ${f1(f.fileMb)} MB mail. Measured with ${f.big.how}.`);
   table.push([`Peak RSS, ingest --process of a ${Math.round(f.fileMb)} MB mail (${Math.round(f.attachmentMb)} MB attachment)`, `${f1(f.big.peakRssMb)} MB (target ${rssTargetMb} MB)`]);
   table.push(['Peak RSS, ingest --process of a tiny mail (baseline)', `${f1(f.tiny.peakRssMb)} MB`]);
+}
+
+const wantsDovecot = only.has('imap') || only.has('pop3') || only.has('idle');
+if (wantsDovecot && !(await haveDovecot())) {
+  out();
+  out('## 4-5. Mailbox intake and IDLE latency: Dovecot not installed (dovecot-core, dovecot-imapd, dovecot-pop3d): skipped');
+} else if (wantsDovecot) {
+  const dovecot: RunningDovecot = await startDovecot();
+  try {
+    const dovecotInfo = `Dovecot ${await dovecotVersion()} on 127.0.0.1 (plain IMAP/POP3, Maildir in ${tmpdir()})`;
+    table.push(['Mail server for sections 4-5', dovecotInfo]);
+    if (only.has('imap') || only.has('pop3')) {
+      out();
+      out(`## 4. Mailbox intake: Dovecot → committed spool, vs a bare client reading the same mailbox`);
+      const corpus: Corpus = generateCorpus({ count: fetchMails, seed: 7, tag: `fetch.${Date.now()}` });
+      const avgKb = corpus.totalBytes / corpus.mails.length / 1024;
+      out(`${dovecotInfo}. Each run reads its own fresh user holding the same ${fetchMails} mails (${f1(corpus.totalBytes / 2 ** 20)} MB, ${f1(avgKb)} KB average), index built beforehand.`);
+      out('Ours: the connector as `postroom start` builds it (afterProcessing: keep, batchSize 10,000) into a fresh SQLite spool (intake connection, synchronous = FULL; blob fsync; spool/incoming view), polled until no backlog is left.');
+      const rateOf = (f: RateFigures): string =>
+        `${f1(f.rate)} msgs/s (${f.messages} msgs, ${f1(f.bytes / 2 ** 20)} MB in ${f.seconds.toFixed(2)} s${f.cores === null ? '' : `; this process ${f.cores.toFixed(2)} cores`})`;
+      if (only.has('imap')) {
+        await seedUser(dovecot, 'imapbase', corpus.mails);
+        await seedUser(dovecot, 'imapours', corpus.mails);
+        const base = await imapBaseline(dovecot, 'imapbase');
+        const ours: ConnectorFigures = await connectorIntake(dovecot, 'imapours', 'imap', fetchMails);
+        const ratio = ours.rate / base.rate;
+        out(`IMAP baseline, bare imapflow FETCH 1:* BODY.PEEK[] (client.fetch('1:*', { source: true })): ${rateOf(base)}`);
+        out(`IMAP Postroom ImapConnector.poll() → spool (${ours.polls} poll${ours.polls === 1 ? '' : 's'}, ${ours.spooled} rows): ${rateOf(ours)}`);
+        out(`IMAP ratio ours / baseline: ${ratio.toFixed(2)} (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+        table.push([`IMAP intake, bare imapflow FETCH 1:* (${fetchMails} × ${f1(avgKb)} KB)`, `${f1(base.rate)} msgs/s`]);
+        table.push(['IMAP intake, Postroom ImapConnector → committed spool', `${f1(ours.rate)} msgs/s`]);
+        table.push(['IMAP ratio ours / bare imapflow (target ≥ 0.5)', ratio.toFixed(2)]);
+      }
+      if (only.has('pop3')) {
+        await seedUser(dovecot, 'popbase', corpus.mails);
+        await seedUser(dovecot, 'popours', corpus.mails);
+        const base = await pop3Baseline(dovecot, 'popbase');
+        const ours: ConnectorFigures = await connectorIntake(dovecot, 'popours', 'pop3', fetchMails);
+        const ratio = ours.rate / base.rate;
+        out(`POP3 baseline, our Pop3Client UIDL + RETR each, read and discarded: ${rateOf(base)}`);
+        out(`POP3 Postroom Pop3Connector.poll() → spool (${ours.polls} poll${ours.polls === 1 ? '' : 's'}, ${ours.spooled} rows): ${rateOf(ours)}`);
+        out(`POP3 ratio ours / baseline: ${ratio.toFixed(2)} (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+        table.push([`POP3 intake, bare Pop3Client UIDL + RETR (${fetchMails} × ${f1(avgKb)} KB)`, `${f1(base.rate)} msgs/s`]);
+        table.push(['POP3 intake, Postroom Pop3Connector → committed spool', `${f1(ours.rate)} msgs/s`]);
+        table.push(['POP3 ratio ours / bare Pop3Client (target ≥ 0.5)', ratio.toFixed(2)]);
+        const fetchmail = await whichFetchmail();
+        if (!fetchmail) {
+          out('fetchmail not installed: skipped');
+          table.push(['POP3 via fetchmail → `postroom ingest -` as MDA', 'fetchmail not installed: skipped']);
+        } else {
+          await seedUser(dovecot, 'popfetchmail', corpus.mails);
+          const fm = await fetchmailIntake(dovecot, fetchmail, 'popfetchmail', fetchMails);
+          const fmRatio = ours.rate / fm.rate;
+          out(`fetchmail ${await fetchmailVersion(fetchmail)} (keep, no TLS) with --mda "node src/main.ts -c CONFIG ingest -", one Postroom process per mail: ${rateOf(fm)}`);
+          out(`Ratio Pop3Connector / fetchmail + ingest: ${fmRatio.toFixed(1)}× (target ≥ 10×: ${fmRatio >= 10 ? 'met' : 'NOT met'})`);
+          table.push(['POP3 via fetchmail → `postroom ingest -` as MDA', `${f1(fm.rate)} msgs/s`]);
+          table.push(['Ratio Pop3Connector / fetchmail + ingest (target ≥ 10×)', `${fmRatio.toFixed(1)}×`]);
+        }
+      }
+    }
+    if (only.has('idle')) {
+      out();
+      out(`## 5. IMAP IDLE latency: APPEND → spooled → processed in a running \`postroom start\``);
+      const corpus: Corpus = generateCorpus({ count: idleMails, seed: 11, tag: `idle.${Date.now()}`, to: 'idle@bench.example' });
+      const floorSamples = Math.min(idleMails, 50);
+      const floor = await idleFloor(dovecot, corpus.mails.slice(0, floorSamples));
+      const f = await idleLatency(dovecot, corpus, idleBudget);
+      const ms = (v: number): string => (Number.isNaN(v) ? 'n/a' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
+      const p = (values: number[]): string => `p50 ${ms(percentile(values, 0.5))}, p99 ${ms(percentile(values, 0.99))}, max ${ms(values.at(-1) ?? Number.NaN)}`;
+      out(
+        `Server floor, bare imapflow in IDLE, APPEND → EXISTS (${floor.length} msgs): ${p(floor)}. ` +
+          'Dovecot tells IDLE sessions about a change only 500 ms after it sees it (NOTIFY_DELAY_MSECS in src/lib-storage/mailbox-watch.c).',
+      );
+      out(
+        'Engine: default settings (2 worker threads × 4), one IMAP mailbox idle: true, pollingInterval 1h, afterProcessing: delete (default). ' +
+          'APPENDs one at a time over one connection of the benchmark, the next once the previous is final; store read every 10 ms (read-only SQLite).',
+      );
+      out(
+        `Measured ${f.measured} of ${f.asked} APPENDs in ${f.seconds.toFixed(1)} s` +
+          `${f.budgetHit ? ` (stopped by BENCH_IDLE_BUDGET=${idleBudget} s)` : ''}${f.timedOut > 0 ? `; ${f.timedOut} not final within 60 s (run stopped)` : ''}; final states ${JSON.stringify(f.states)}`,
+      );
+      out(`APPEND → spooled (row committed): ${p(f.spooledMs)}`);
+      out(`APPEND → processed:               ${p(f.finalMs)}`);
+      const p50 = percentile(f.finalMs, 0.5) / 1000;
+      const p99 = percentile(f.finalMs, 0.99) / 1000;
+      out(
+        `Targets p50 ≤ 0.3 s: ${p50 <= 0.3 ? 'met' : 'NOT met'}; p99 ≤ 1 s: ${p99 <= 1 ? 'met' : 'NOT met'}. ` +
+          `Above the server floor (p50): ${ms(percentile(f.finalMs, 0.5) - percentile(floor, 0.5))} to processed.`,
+      );
+      table.push([`IDLE floor, bare imapflow APPEND → EXISTS (${floor.length} msgs)`, `p50 ${ms(percentile(floor, 0.5))}, p99 ${ms(percentile(floor, 0.99))}`]);
+      table.push([`IDLE latency APPEND → spooled (${f.measured} msgs)`, `p50 ${ms(percentile(f.spooledMs, 0.5))}, p99 ${ms(percentile(f.spooledMs, 0.99))}`]);
+      table.push([`IDLE latency APPEND → processed (${f.measured} msgs; targets p50 ≤ 0.3 s, p99 ≤ 1 s)`, `p50 ${ms(percentile(f.finalMs, 0.5))}, p99 ${ms(percentile(f.finalMs, 0.99))}`]);
+    }
+  } finally {
+    await dovecot.stop();
+  }
 }
 
 out();

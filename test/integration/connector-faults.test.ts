@@ -23,6 +23,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { appendViaImap, deliverToMaildir, haveDovecot, startDovecot, type RunningDovecot } from '../support/dovecot.ts';
 import { engineConfig, freePort, startEngine, tempDir, waitFor, writeConfig, type EngineProcess } from '../support/engine.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const POP_BOX = 'pop@example.com';
 const IMAP_BOX = 'imap@example.com';
@@ -33,17 +34,8 @@ const LARGE_SIZE = 200 * 1024;
 /** imapflow downloads in FETCH BODY.PEEK[]<start.65536> windows: an IMAP answer holds at most this much body. */
 const IMAP_WINDOW = 64 * 1024;
 
-/** Seeded PRNG (mulberry32): a run's random choices can be replayed with POSTROOM_FAULT_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded (test/support/seeded-random.ts): the run's random choices replay with POSTROOM_FAULT_SEED.
+const prng = seededRandom;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

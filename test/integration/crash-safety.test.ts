@@ -31,6 +31,7 @@ import {
   type EngineProcess,
 } from '../support/engine.ts';
 import { postgresUrlFromEnv } from '../support/postgres.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const MAILBOX = 'support@localhost';
 const MIN_KILLS = 20;
@@ -85,17 +86,8 @@ interface Mail {
   tries: number;
 }
 
-/** Seeded PRNG (mulberry32): the run's random choices can be replayed with POSTROOM_CRASH_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded (test/support/seeded-random.ts): the run's random choices replay with POSTROOM_CRASH_SEED.
+const prng = seededRandom;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
