@@ -50,7 +50,9 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
   // Fetched mail is bounded by limits.messageSize only; smtp.maxMessageSize is for the listener.
   const fetchSpool: SpoolContext = { ...spool, maxMessageSize: config.limits.messageSize };
   for (const mailbox of config.mailboxes) {
-    const connector = openConnector({ mailbox, spool: fetchSpool, state: app.store, log, env: process.env });
+    // The connector's own log lines (IMAP connection errors, UIDVALIDITY changes) name the mailbox too.
+    const mailboxLog = log.child({ mailbox: mailbox.address, connector: mailbox.connector });
+    const connector = openConnector({ mailbox, spool: fetchSpool, state: app.store, log: mailboxLog, env: process.env });
     if (!connector) continue;
     const settings = {
       owner,

@@ -91,6 +91,16 @@ export class MailboxPoller {
       }
       let result: PollResult | null = null;
       const startedAt = now();
+      // Keep the lease while the poll runs: a big backlog or a slow link can make a poll outlast
+      // the lease, and another node must not start on this mailbox meanwhile.
+      const keeper = setInterval(() => {
+        this.state.acquireMailboxLease(this.mailbox.address, owner, now(), leaseMs).then(
+          (kept) => {
+            if (!kept) this.log.warn('lost the mailbox lease during a poll');
+          },
+          (err: unknown) => this.log.debug({ err: (err as Error).message }, 'cannot renew the mailbox lease'),
+        );
+      }, renewEvery);
       try {
         result = await this.connector.poll();
         if (failures > 0) this.log.info({ after: failures }, 'mailbox reachable again');
@@ -104,6 +114,8 @@ export class MailboxPoller {
         if (failures === 1)
           this.log.error({ err: (err as Error).message }, 'poll failed; retrying with backoff');
         await this.connector.close().catch(() => undefined);
+      } finally {
+        clearInterval(keeper);
       }
       await this.state
         .recordPoll({
@@ -117,8 +129,10 @@ export class MailboxPoller {
         .catch(() => undefined);
       if (this.stopped) break;
       if (failures > 0) {
+        // The backoff is a wait between polls like any other, in slices that renew the lease (it may
+        // be longer than the lease): a failing mailbox stays with this node instead of bouncing.
         const { base, max } = this.settings.backoff;
-        await this.sleep(Math.min(max, base * 2 ** (failures - 1)) * 1000);
+        nextPollAt = now() + Math.min(max, base * 2 ** (failures - 1)) * 1000;
       } else if (!result || result.backlog === 0) {
         nextPollAt = now() + intervalMs; // with a backlog, the next batch comes at once
       }

@@ -14,6 +14,7 @@ import type {
   StoreWriter,
   ThreadMatch,
 } from './store.ts';
+import { immediateTransaction } from './immediate-transaction.ts';
 import type { Database } from './tables.ts';
 import { parseTrace, toAttachmentRow, toMessageRow, toRecordRow } from './row-mapping.ts';
 import type { AttachmentRow, MessageRow, RecordRow } from '../core/message.ts';
@@ -605,7 +606,18 @@ export class KyselyStore extends Reader implements Store {
       this.kysely
         .insertInto('mailbox_status')
         .values({ mailbox: st.mailbox, ...values })
-        .onConflict((oc) => oc.column('mailbox').doUpdateSet(values))
+        .onConflict((oc) =>
+          oc.column('mailbox').doUpdateSet((eb) => ({
+            ...values,
+            // The poller knows only its own successes: after a restart or a takeover it reports
+            // null until its first good poll, which must not erase the one on record (status would
+            // say "never" and call the mailbox stalled at its first failure).
+            last_success_at: eb.fn.coalesce(
+              eb.ref('excluded.last_success_at'),
+              eb.ref('mailbox_status.last_success_at'),
+            ),
+          })),
+        )
         .execute(),
     );
   }
@@ -642,17 +654,7 @@ export class KyselyStore extends Reader implements Store {
    */
   private async inTransaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
     if (this.dialect === 'postgres') return this.kysely.transaction().execute(work);
-    return this.kysely.connection().execute(async (conn) => {
-      await sql`BEGIN IMMEDIATE`.execute(conn);
-      try {
-        const result = await work(conn);
-        await sql`COMMIT`.execute(conn);
-        return result;
-      } catch (err) {
-        await sql`ROLLBACK`.execute(conn).catch(() => undefined);
-        throw err;
-      }
-    });
+    return immediateTransaction(this.kysely, work);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
+import { immediateTransaction } from './immediate-transaction.ts';
 import type { Database } from './tables.ts';
 
 const migrationsRoot = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -21,7 +22,7 @@ export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgre
   for (const file of files) {
     const version = Number(file.slice(0, 4));
     const text = readFileSync(folder + file, 'utf8');
-    const done = await db.transaction().execute(async (trx) => {
+    const step = async (trx: Kysely<Database>): Promise<boolean> => {
       if (dialect === 'postgres') {
         // Two processes starting together on one database must not both migrate.
         await sql`SELECT pg_advisory_xact_lock(7031963)`.execute(trx);
@@ -35,7 +36,10 @@ export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgre
       for (const statement of splitStatements(text)) await sql.raw(statement).execute(trx);
       await trx.insertInto('schema_migrations').values({ version, applied_at: Date.now() }).execute();
       return true;
-    });
+    };
+    // SQLite: two processes opening a new store together must not both migrate either.
+    const done =
+      dialect === 'sqlite' ? await immediateTransaction(db, step) : await db.transaction().execute(step);
     if (done) applied.push(version);
   }
   return applied;

@@ -1,4 +1,5 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { Transform, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { credentialsOf, type AccessToken } from '../access-token.ts';
 import type { Connector, FetchContext, MailboxProbe, PollResult } from '../connector.ts';
@@ -11,7 +12,9 @@ function quietLogger(log: Logger): ImapFlowOptions['logger'] {
     debug: drop,
     info: drop,
     warn: (o: object) => log.debug(o, 'imap warning'),
-    error: (o: object) => log.warn(o, 'imap error'),
+    // imapflow logs every refused command (a failed login at each retry) as an error: the poller
+    // reports the failure once, with the server's words (see explained()).
+    error: (o: object) => log.debug(o, 'imap error'),
   };
 }
 
@@ -32,6 +35,14 @@ export class ImapConnector implements Connector {
   }
 
   async poll(): Promise<PollResult> {
+    try {
+      return await this.pollOnce();
+    } catch (err) {
+      throw explained(err);
+    }
+  }
+
+  private async pollOnce(): Promise<PollResult> {
     const { mailbox, spool, state } = this.ctx;
     const client = await this.connection();
     const lock = await client.getMailboxLock(mailbox.folder);
@@ -76,7 +87,7 @@ export class ImapConnector implements Connector {
         }
         const download = await client.download(String(uid), undefined, { uid: true });
         if (!download.content) continue; // expunged meanwhile by another client
-        await spoolRaw(spool, download.content, {
+        await spoolRaw(spool, whole(download.content, sizes.get(uid), uid), {
           mailboxes: [mailbox.address],
           source: 'imap',
           origin: `imap:${mailbox.folder}:${uidValidity}:${uid}`,
@@ -189,9 +200,13 @@ export class ImapConnector implements Connector {
     try {
       this.client = await make(false);
     } catch (err) {
-      if (!this.token || !isAuthFailure(err)) throw err;
+      if (!this.token || !isAuthFailure(err)) throw explained(err);
       // An expired token: ask its source for a new one, once.
-      this.client = await make(true);
+      try {
+        this.client = await make(true);
+      } catch (again) {
+        throw explained(again);
+      }
     }
     return this.client;
   }
@@ -200,4 +215,37 @@ export class ImapConnector implements Connector {
 function isAuthFailure(err: unknown): boolean {
   const e = err as { authenticationFailed?: boolean; serverResponseCode?: string };
   return e.authenticationFailed === true || e.serverResponseCode === 'AUTHENTICATIONFAILED';
+}
+
+/**
+ * imapflow's "Command failed" with what the server said, so the poller's log line and
+ * `postroom status` show what to fix. The error keeps its fields (authenticationFailed,
+ * responseText, ...) for `postroom mailbox test`.
+ */
+function explained(err: unknown): unknown {
+  const e = err as Error & { responseText?: string };
+  if (!(err instanceof Error) || !e.responseText || e.message.includes(e.responseText)) return err;
+  e.message = isAuthFailure(err) ? `authentication failed: ${e.responseText}` : `${e.message}: ${e.responseText}`;
+  return err;
+}
+
+/**
+ * The downloaded message, failing at its end when it came out shorter than the server's
+ * RFC822.SIZE: imapflow downloads in 64 KB chunks and ends the stream quietly when the message
+ * disappears between two of them (expunged by another client), which must not be spooled as mail.
+ */
+function whole(content: Readable, size: number | undefined, uid: number): Readable {
+  if (!size) return content;
+  let seen = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      done(seen < size ? new Error(`message UID ${uid} ended after ${seen} of ${size} bytes: expunged while downloading?`) : null);
+    },
+  });
+  content.on('error', (err) => counted.destroy(err));
+  return content.pipe(counted);
 }

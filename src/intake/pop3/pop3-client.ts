@@ -88,11 +88,31 @@ export class Pop3Client {
   /** SASL XOAUTH2 (RFC 5034 AUTH with an initial response); Microsoft 365 and Gmail use it. */
   async loginXoauth2(user: string, token: string): Promise<void> {
     const payload = Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    let refusal: string;
     try {
       await this.command(`AUTH XOAUTH2 ${payload}`, 'AUTH XOAUTH2 ***');
+      return;
     } catch (err) {
-      throw new Pop3Error('auth', `XOAUTH2 refused: ${(err as Error).message}`);
+      refusal = (err as Error).message;
     }
+    // RFC 7628 §3.2.2: the server refuses with a challenge holding a base64 JSON error; the client
+    // answers it with an empty response and the server ends the exchange with -ERR.
+    const challenge = /^AUTH XOAUTH2 \*\*\*: \+ ?([A-Za-z0-9+/=]*)$/.exec(refusal)?.[1];
+    if (challenge !== undefined) {
+      let status = '';
+      try {
+        const error = JSON.parse(Buffer.from(challenge, 'base64').toString('utf8')) as { status?: unknown };
+        if (typeof error.status === 'string' || typeof error.status === 'number') status = ` (OAuth status ${error.status})`;
+      } catch {
+        // not JSON: the -ERR line says enough
+      }
+      refusal = await this.command('', 'after the XOAUTH2 challenge').then(
+        () => 'the server answered +OK to an empty response',
+        (err: unknown) => (err as Error).message.replace(/^after the XOAUTH2 challenge: /, ''),
+      );
+      refusal += status;
+    }
+    throw new Pop3Error('auth', `XOAUTH2 refused: ${refusal}`);
   }
 
   async uidl(): Promise<UidlEntry[]> {
