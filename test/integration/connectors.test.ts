@@ -29,16 +29,18 @@ async function imapCount(d: RunningDovecot, user: string, folder: string): Promi
 
 interface BoxOptions {
   port?: number;
+  tls?: string;
   password?: string;
   settings: string[];
 }
 
 function mailboxYaml(d: RunningDovecot, address: string, user: string, connector: 'pop3' | 'imap', o: BoxOptions): string {
   const port = o.port ?? (connector === 'pop3' ? d.pop3Port : d.imapPort);
+  const tls = o.tls ?? 'tls: false';
   return [
     `  - address: ${address}`,
     `    connector: ${connector}`,
-    `    server: { host: 127.0.0.1, port: ${port}, tls: false, user: ${user}, password: ${o.password ?? 'pw'}, timeout: 10s }`,
+    `    server: { host: 127.0.0.1, port: ${port}, ${tls}, user: ${user}, password: ${o.password ?? 'pw'}, timeout: 10s }`,
     ...o.settings.map((line) => `    ${line}`),
   ].join('\n');
 }
@@ -137,8 +139,8 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal((JSON.parse(ok.stdout) as { count: number }).count, 5);
 
-    const probe = async (o: BoxOptions): Promise<{ code: number; stderr: string }> => {
-      const yaml = [`dataDir: ${dir}/probe-data`, 'mailboxes:', mailboxYaml(dovecot, 'x@example.com', 'keepuser', 'imap', o)].join('\n');
+    const probe = async (o: BoxOptions, connector: 'pop3' | 'imap' = 'imap'): Promise<{ code: number; stdout: string; stderr: string }> => {
+      const yaml = [`dataDir: ${dir}/probe-data`, 'mailboxes:', mailboxYaml(dovecot, 'x@example.com', 'keepuser', connector, o)].join('\n');
       return runCli(['-c', writeConfig(tempDir(), yaml), 'mailbox', 'test', 'x@example.com'], { cwd: dir });
     };
     const wrongPassword = await probe({ password: 'nope', settings: [] });
@@ -150,5 +152,19 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
     const missingFolder = await probe({ settings: ['folder: NoSuchFolder'] });
     assert.equal(missingFolder.code, 1);
     assert.match(missingFolder.stderr, /folder missing/);
+
+    // TLS: implicit and STARTTLS/STLS work with the test server's self-signed certificate only
+    // when verification is turned off explicitly; by default it is on and the error says so.
+    const selfSigned = 'rejectUnauthorized: false';
+    for (const connector of ['pop3', 'imap'] as const) {
+      const implicitPort = connector === 'pop3' ? dovecot.pop3sPort : dovecot.imapsPort;
+      const implicit = await probe({ port: implicitPort, tls: `tls: true, ${selfSigned}`, settings: [] }, connector);
+      assert.equal(implicit.code, 0, `${connector} implicit TLS: ${implicit.stderr}`);
+      const upgraded = await probe({ tls: `tls: starttls, ${selfSigned}`, settings: [] }, connector);
+      assert.equal(upgraded.code, 0, `${connector} STARTTLS: ${upgraded.stderr}`);
+      const verified = await probe({ port: implicitPort, tls: 'tls: true', settings: [] }, connector);
+      assert.equal(verified.code, 1);
+      assert.match(verified.stderr, /TLS: .*certificate/i);
+    }
   });
 });
