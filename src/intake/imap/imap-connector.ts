@@ -29,6 +29,13 @@ export class ImapConnector implements Connector {
   private client: ImapFlow | null = null;
   private wake: (() => void) | null = null;
   private token: AccessToken | undefined;
+  /**
+   * The server announced new mail (EXISTS) since the current or last poll began. Set by a
+   * listener that lives as long as the connection: an EXISTS that arrives in the answer to one
+   * of the poll's own commands, after its UID FETCH, would otherwise be seen by nobody, and
+   * the message would wait for the next mail or the polling interval.
+   */
+  private announced = false;
 
   constructor(ctx: FetchContext) {
     this.ctx = ctx;
@@ -47,6 +54,7 @@ export class ImapConnector implements Connector {
     const client = await this.connection();
     const lock = await client.getMailboxLock(mailbox.folder);
     try {
+      this.announced = false;
       // On a connection kept open (without IDLE) the server tells about new mail only in answer
       // to a command: NOOP brings EXISTS up to date (RFC 3501 §6.1.2).
       await client.noop();
@@ -108,6 +116,11 @@ export class ImapConnector implements Connector {
   /** Waits in IDLE (imapflow idles whenever the connection is quiet) until EXISTS or timeout. */
   async waitForMail(ms: number): Promise<boolean> {
     const client = this.ctx.mailbox.idle && this.client?.usable ? this.client : null;
+    if (client && this.announced) return true;
+    // Enter IDLE now: imapflow's auto-IDLE starts only after 15 s without a command, and until
+    // then the server tells about new mail to nobody. idle() resolves when the next command
+    // (the next poll's NOOP) ends it; whenFree waits for a poll still holding the connection.
+    if (client) void client.idle({ whenFree: true }).catch(() => undefined);
     const arrived = await new Promise<boolean>((resolve) => {
       const finish = (value: boolean): void => {
         clearTimeout(timer);
@@ -194,6 +207,7 @@ export class ImapConnector implements Connector {
         disableAutoIdle: !this.ctx.mailbox.idle,
       });
       client.on('error', (err: Error) => this.ctx.log.warn({ err: err.message }, 'IMAP connection error'));
+      client.on('exists', () => (this.announced = true));
       await client.connect();
       return client;
     };
