@@ -21,8 +21,22 @@ import { test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { appendViaImap, deliverToMaildir, haveDovecot, startDovecot, type RunningDovecot } from '../support/dovecot.ts';
-import { engineConfig, freePort, startEngine, tempDir, waitFor, writeConfig, type EngineProcess } from '../support/engine.ts';
+import {
+  appendViaImap,
+  deliverToMaildir,
+  haveDovecot,
+  startDovecot,
+  type RunningDovecot,
+} from '../support/dovecot.ts';
+import {
+  engineConfig,
+  freePort,
+  startEngine,
+  tempDir,
+  waitFor,
+  writeConfig,
+  type EngineProcess,
+} from '../support/engine.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
 const POP_BOX = 'pop@example.com';
@@ -156,7 +170,15 @@ class FaultProxy {
   private accept(client: Socket): void {
     this.sessions += 1;
     const upstream = connect({ host: '127.0.0.1', port: this.upstreamPort });
-    const s: Session = { client, upstream, transfer: null, sent: 0, lastTransferAt: 0, cut: false, closed: false };
+    const s: Session = {
+      client,
+      upstream,
+      transfer: null,
+      sent: 0,
+      lastTransferAt: 0,
+      cut: false,
+      closed: false,
+    };
     this.open.add(s);
     let connected = false;
     upstream.once('connect', () => (connected = true));
@@ -226,7 +248,14 @@ function troubleSummary(logs: readonly string[]): string {
 }
 
 async function imapCount(d: RunningDovecot, user: string, folder: string): Promise<number> {
-  const client = new ImapFlow({ host: d.host, port: d.imapPort, secure: false, doSTARTTLS: false, auth: { user, pass: 'pw' }, logger: false });
+  const client = new ImapFlow({
+    host: d.host,
+    port: d.imapPort,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass: 'pw' },
+    logger: false,
+  });
   await client.connect();
   try {
     const status = await client.status(folder, { messages: true });
@@ -241,28 +270,14 @@ function maildirCount(d: RunningDovecot, user: string): number {
   return readdirSync(join(dir, 'new')).length + readdirSync(join(dir, 'cur')).length;
 }
 
-/** Engine children alive right now: killed when the test ends, or the test process is ended by a signal. */
-const liveEngines = new Set<EngineProcess>();
-function killEnginesNow(): void {
-  for (const e of liveEngines) if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
-}
-process.on('exit', killEnginesNow);
-for (const [signal, number] of [
-  ['SIGTERM', 15],
-  ['SIGINT', 2],
-  ['SIGHUP', 1],
-] as const) {
-  process.once(signal, () => {
-    killEnginesNow();
-    process.exit(128 + number);
-  });
-}
-
 const perMailbox = Number(process.env['POSTROOM_FAULT_MAILS'] ?? 2000);
 
 test(
   `faults: proxy cuts mid-RETR/FETCH, a Dovecot restart mid-batch and ${MIN_KILLS}+ SIGKILLs during ${perMailbox} POP3 + ${perMailbox} IMAP mails lose and double nothing`,
-  { timeout: 600_000, skip: (await haveDovecot()) ? false : 'Dovecot is not installed (npm test installs it)' },
+  {
+    timeout: 600_000,
+    skip: (await haveDovecot()) ? false : 'Dovecot is not installed (npm test installs it)',
+  },
   async (t) => {
     const seed = Number(process.env['POSTROOM_FAULT_SEED'] ?? Date.now() % 2 ** 31);
     // One stream per actor, so their choices do not depend on how their turns interleave.
@@ -306,8 +321,16 @@ test(
     const tag = String(seed);
     const popMails = Array.from({ length: perMailbox }, (_, i) => makeMail('pop3', i + 1, perMailbox, tag));
     const imapMails = Array.from({ length: perMailbox }, (_, i) => makeMail('imap', i + 1, perMailbox, tag));
-    await deliverToMaildir(dovecot, 'popuser', popMails.map((m) => m.raw));
-    await deliverToMaildir(dovecot, 'imapuser', imapMails.map((m) => m.raw));
+    await deliverToMaildir(
+      dovecot,
+      'popuser',
+      popMails.map((m) => m.raw),
+    );
+    await deliverToMaildir(
+      dovecot,
+      'imapuser',
+      imapMails.map((m) => m.raw),
+    );
     await appendViaImap(dovecot, 'imapuser', 'pw', [], 'Processed'); // creates the folder
     const delivered = Date.now();
 
@@ -352,8 +375,6 @@ test(
         // startEngine kills a child that did not start in time; one that exited is gone anyway.
         throw new Error(`engine did not start: ${(err as Error).message.slice(0, 4000)}`, { cause: err });
       }
-      liveEngines.add(child);
-      child.child.once('exit', () => liveEngines.delete(child));
       return child;
     };
     engine = await launch();
@@ -363,10 +384,20 @@ test(
     /** Messages spooled so far (any state), per mailbox. */
     const spooled = async (): Promise<{ pop: number; imap: number }> => {
       const { byMailbox } = await db.status();
-      const sum = (box: string): number => Object.values(byMailbox[box] ?? {}).reduce((a, b) => a + (b ?? 0), 0);
+      const sum = (box: string): number =>
+        Object.values(byMailbox[box] ?? {}).reduce((a, b) => a + (b ?? 0), 0);
       return { pop: sum(POP_BOX), imap: sum(IMAP_BOX) };
     };
-    const stats = { kills: 0, killsWithBacklog: 0, killsMidTransfer: 0, killsDoneAt: 0, restartAt: -1, sessionsAtRestart: 0, restartMs: 0, allSpooledAt: 0 };
+    const stats = {
+      kills: 0,
+      killsWithBacklog: 0,
+      killsMidTransfer: 0,
+      killsDoneAt: 0,
+      restartAt: -1,
+      sessionsAtRestart: 0,
+      restartMs: 0,
+      allSpooledAt: 0,
+    };
     let progress = { pop: 0, imap: 0 };
     const backlogLeft = (): boolean => progress.pop + progress.imap < total;
     const watcher = (async () => {
@@ -411,7 +442,10 @@ test(
         await sleep(1_500 + cutRandom() * 3_500);
         const proxy = turn++ % 2 === 0 ? pop3Proxy : imapProxy;
         const ceiling = proxy.protocol === 'pop3' ? LARGE_SIZE - 1024 : IMAP_WINDOW - 1024;
-        proxy.armed = cutRandom() < 0.5 ? 64 + Math.floor(cutRandom() * 1400) : 2048 + Math.floor(cutRandom() * (ceiling - 2048));
+        proxy.armed =
+          cutRandom() < 0.5
+            ? 64 + Math.floor(cutRandom() * 1400)
+            : 2048 + Math.floor(cutRandom() * (ceiling - 2048));
         // Wait for it to go off (or give up on it when the mail is in), so cuts are spread out.
         while (faulting() && proxy.armed !== null) await sleep(100);
       }
@@ -457,9 +491,14 @@ test(
         'all mail fetched and processed, POP3 Maildir and IMAP INBOX empty',
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; last: ${JSON.stringify(last)}\n${troubleLines([...logs, running.output()]).slice(0, 40).join('\n')}`, {
-        cause: err,
-      });
+      throw new Error(
+        `${(err as Error).message}; last: ${JSON.stringify(last)}\n${troubleLines([...logs, running.output()])
+          .slice(0, 40)
+          .join('\n')}`,
+        {
+          cause: err,
+        },
+      );
     } finally {
       fetching = false;
       await watcher;
@@ -471,7 +510,9 @@ test(
     await waitFor(
       async () => {
         const polls = await db.mailboxStatus();
-        return [POP_BOX, IMAP_BOX].every((box) => (polls.find((p) => p.mailbox === box)?.lastSuccessAt ?? 0) > faultsDone);
+        return [POP_BOX, IMAP_BOX].every(
+          (box) => (polls.find((p) => p.mailbox === box)?.lastSuccessAt ?? 0) > faultsDone,
+        );
       },
       60_000,
       'the final engine to poll both mailboxes',
@@ -480,22 +521,38 @@ test(
     let stopTimer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
       running.stop(),
-      new Promise<'no exit within 60 s'>((resolve) => (stopTimer = setTimeout(() => resolve('no exit within 60 s'), 60_000))),
+      new Promise<'no exit within 60 s'>(
+        (resolve) => (stopTimer = setTimeout(() => resolve('no exit within 60 s'), 60_000)),
+      ),
     ]).finally(() => clearTimeout(stopTimer));
     logs.push(running.output());
     engine = null;
-    assert.equal(code, 0, `SIGTERM drains and exits 0 (got ${code}); log tail:\n${running.output().slice(-3000)}`);
+    assert.equal(
+      code,
+      0,
+      `SIGTERM drains and exits 0 (got ${code}); log tail:\n${running.output().slice(-3000)}`,
+    );
 
     // The faults really happened.
     assert.ok(stats.kills >= MIN_KILLS, `at least ${MIN_KILLS} SIGKILLs (got ${stats.kills})`);
     const minCuts = perMailbox >= 1000 ? 3 : 1;
-    assert.ok(pop3Proxy.cuts.length >= minCuts, `at least ${minCuts} cuts mid-RETR (got ${pop3Proxy.cuts.length})`);
-    assert.ok(imapProxy.cuts.length >= minCuts, `at least ${minCuts} cuts mid-FETCH (got ${imapProxy.cuts.length})`);
     assert.ok(
-      pop3Proxy.cuts.every((c) => /^RETR /i.test(c.command)) && imapProxy.cuts.every((c) => /FETCH/i.test(c.command)),
+      pop3Proxy.cuts.length >= minCuts,
+      `at least ${minCuts} cuts mid-RETR (got ${pop3Proxy.cuts.length})`,
+    );
+    assert.ok(
+      imapProxy.cuts.length >= minCuts,
+      `at least ${minCuts} cuts mid-FETCH (got ${imapProxy.cuts.length})`,
+    );
+    assert.ok(
+      pop3Proxy.cuts.every((c) => /^RETR /i.test(c.command)) &&
+        imapProxy.cuts.every((c) => /FETCH/i.test(c.command)),
       'every cut was inside a RETR / FETCH answer',
     );
-    assert.ok(stats.restartAt >= 0 && stats.sessionsAtRestart > 0, 'Dovecot was restarted while a batch was being fetched');
+    assert.ok(
+      stats.restartAt >= 0 && stats.sessionsAtRestart > 0,
+      'Dovecot was restarted while a batch was being fetched',
+    );
 
     // What arrived: every mail once per mailbox, with its exact bytes, processed.
     const messages = await db.listMessages({ limit: total * 2 + 100 });
@@ -509,8 +566,16 @@ test(
     const missing = [...expected.keys()].filter((s) => !bySubject.has(s));
     assert.deepEqual(missing, [], 'no mail is lost');
     assert.equal(messages.length, total, `${total} message rows`);
-    assert.equal(messages.filter((m) => m.mailbox === POP_BOX).length, perMailbox, `${perMailbox} in the POP3 mailbox`);
-    assert.equal(messages.filter((m) => m.mailbox === IMAP_BOX).length, perMailbox, `${perMailbox} in the IMAP mailbox`);
+    assert.equal(
+      messages.filter((m) => m.mailbox === POP_BOX).length,
+      perMailbox,
+      `${perMailbox} in the POP3 mailbox`,
+    );
+    assert.equal(
+      messages.filter((m) => m.mailbox === IMAP_BOX).length,
+      perMailbox,
+      `${perMailbox} in the IMAP mailbox`,
+    );
     const misplaced = messages
       .filter((m) => {
         const e = expected.get(m.subject ?? '');
@@ -518,9 +583,17 @@ test(
       })
       .map((m) => `${m.id}:${m.mailbox}:${m.source}:${m.subject}`);
     assert.deepEqual(misplaced, [], 'each mail in its own mailbox, from its own connector');
-    const wrongBytes = messages.filter((m) => expected.get(m.subject ?? '')?.sha256 !== m.rawSha256).map((m) => `${m.id}:${m.subject}:${m.rawSize}`);
-    assert.deepEqual(wrongBytes, [], 'raw bytes stored equal the bytes on the server (no cut-short message committed)');
-    const notProcessed = messages.filter((m) => m.state !== 'processed').map((m) => `${m.id}:${m.state}:${m.errorCode ?? ''}`);
+    const wrongBytes = messages
+      .filter((m) => expected.get(m.subject ?? '')?.sha256 !== m.rawSha256)
+      .map((m) => `${m.id}:${m.subject}:${m.rawSize}`);
+    assert.deepEqual(
+      wrongBytes,
+      [],
+      'raw bytes stored equal the bytes on the server (no cut-short message committed)',
+    );
+    const notProcessed = messages
+      .filter((m) => m.state !== 'processed')
+      .map((m) => `${m.id}:${m.state}:${m.errorCode ?? ''}`);
     assert.deepEqual(notProcessed, [], 'every message processed');
 
     // What was made of it: one record per mail.
@@ -535,7 +608,11 @@ test(
     // The servers' after-state.
     assert.equal(maildirCount(dovecot, 'popuser'), 0, 'POP3: every mail deleted after its commit');
     assert.equal(await imapCount(dovecot, 'imapuser', 'INBOX'), 0, 'IMAP: INBOX empty');
-    assert.equal(await imapCount(dovecot, 'imapuser', 'Processed'), perMailbox, `IMAP: exactly ${perMailbox} moved to Processed`);
+    assert.equal(
+      await imapCount(dovecot, 'imapuser', 'Processed'),
+      perMailbox,
+      `IMAP: exactly ${perMailbox} moved to Processed`,
+    );
 
     passed = true;
     const status = await db.status();

@@ -56,22 +56,6 @@ const FILE_SHARE = 0.25;
  * Engine children alive right now. t.after kills them when a test ends; this also covers the test
  * process itself being ended by a signal (a timeout, Ctrl-C), when t.after never runs.
  */
-const liveEngines = new Set<EngineProcess>();
-function killEnginesNow(): void {
-  for (const e of liveEngines)
-    if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
-}
-process.on('exit', killEnginesNow);
-for (const [signal, number] of [
-  ['SIGTERM', 15],
-  ['SIGINT', 2],
-  ['SIGHUP', 1],
-] as const) {
-  process.once(signal, () => {
-    killEnginesNow();
-    process.exit(128 + number);
-  });
-}
 
 interface Mail {
   index: number;
@@ -283,7 +267,7 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
   // A timed-out test is not cancelled by node:test; stop sending, killing and restarting.
   t.signal.addEventListener('abort', () => fail(new Error('test aborted (timeout?)')), { once: true });
 
-  /** Starts an engine child and keeps it in liveEngines until it is gone. */
+  /** Starts an engine child (startEngine kills it if the test process ends). */
   const launch = async (): Promise<EngineProcess> => {
     let started: EngineProcess;
     try {
@@ -299,8 +283,6 @@ async function crashScenario(t: TestContext, backend: Backend, total: number): P
       }
       throw err;
     }
-    liveEngines.add(started);
-    started.child.once('exit', () => liveEngines.delete(started));
     return started;
   };
   engine = await launch();

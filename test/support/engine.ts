@@ -88,7 +88,10 @@ export interface CliResult {
 }
 
 /** Runs `postroom ARGS` as a child process, as a user or an MTA would. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: Buffer | string } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: Buffer | string } = {},
+): Promise<CliResult> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [mainTs, ...args], {
       cwd: options.cwd ?? root,
@@ -101,7 +104,11 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.once('error', reject);
     child.once('close', (code) =>
-      resolveRun({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+      resolveRun({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
     );
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
@@ -118,13 +125,38 @@ export interface EngineProcess {
   kill(): Promise<void>;
 }
 
+/** Engine children still running: killed if the test process exits or is ended by a signal. */
+const liveEngines = new Set<ChildProcess>();
+function killLiveEngines(): void {
+  for (const child of liveEngines)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+process.on('exit', killLiveEngines);
+for (const [signal, number] of [
+  ['SIGTERM', 15],
+  ['SIGINT', 2],
+  ['SIGHUP', 1],
+] as const) {
+  process.once(signal, () => {
+    killLiveEngines();
+    process.exit(128 + number);
+  });
+}
+
 /** Starts `postroom start -c CONFIG` and waits until it logs that it listens. */
-export async function startEngine(options: { cwd: string; config: string; port: number; env?: NodeJS.ProcessEnv }): Promise<EngineProcess> {
+export async function startEngine(options: {
+  cwd: string;
+  config: string;
+  port: number;
+  env?: NodeJS.ProcessEnv;
+}): Promise<EngineProcess> {
   const child = spawn(process.execPath, [mainTs, 'start', '-c', options.config], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  liveEngines.add(child);
+  child.once('exit', () => liveEngines.delete(child));
   let log = '';
   child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
@@ -162,7 +194,11 @@ export async function startEngine(options: { cwd: string; config: string; port: 
 }
 
 /** Polls `check` until it returns true or `ms` pass. */
-export async function waitFor(check: () => Promise<boolean> | boolean, ms = 30_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  ms = 30_000,
+  what = 'condition',
+): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (await check()) return;
@@ -172,7 +208,12 @@ export async function waitFor(check: () => Promise<boolean> | boolean, ms = 30_0
 }
 
 /** A config for tests: the given database, a free SMTP port, fast polling. */
-export function engineConfig(options: { dataDir: string; url: string; port: number; extra?: string }): string {
+export function engineConfig(options: {
+  dataDir: string;
+  url: string;
+  port: number;
+  extra?: string;
+}): string {
   return [
     `dataDir: ${options.dataDir}`,
     `database: { url: "${options.url}" }`,
