@@ -1,16 +1,17 @@
 import { PostroomError } from './core/errors.ts';
 import type { Plan } from './core/plan.ts';
-import { threadStage } from './decide/categorize/thread-stage.ts';
+import { categorizeStage } from './decide/categorize/categorize-stage.ts';
 import type { DecideContext, Draft, Stage } from './decide/context.ts';
 import { parseStage } from './decide/parse/parse-stage.ts';
 import { defaultRecordStage } from './decide/route/default-record-stage.ts';
+import { screenStage } from './decide/screen/screen-stage.ts';
 
 /**
  * The stages of decide, in order: the architecture diagram in code.
- * parse → screen → identify → categorize → route. Screen and identify join this list
- * (between parse and categorize) when they are built; nothing else changes.
+ * parse → screen → identify → categorize → route. Identify joins this list (between screen and
+ * categorize) when it is built; nothing else changes.
  */
-export const stages: readonly Stage[] = [parseStage, threadStage, defaultRecordStage];
+export const stages: readonly Stage[] = [parseStage, screenStage, categorizeStage, defaultRecordStage];
 
 /** Runs the stages over one message: reads the store, writes nothing, returns the plan with its trace. */
 export async function decide(ctx: DecideContext, pipeline: readonly Stage[] = stages): Promise<Plan> {
@@ -41,5 +42,9 @@ function planFrom(ctx: DecideContext, draft: Draft, state: Plan['state'], error:
     attachments: p?.attachments ?? [],
     trace: draft.trace,
     error,
+    ...(p ? { parsed: p } : {}),
+    ...(draft.screening ? { screening: draft.screening } : {}),
+    ...(draft.categorization ? { categorization: draft.categorization } : {}),
+    ...(draft.noticeLink && !error ? { notice: draft.noticeLink } : {}),
   };
 }

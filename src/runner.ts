@@ -4,7 +4,13 @@ import { errorCodes, PostroomError, toPostroomError } from './core/errors.ts';
 import type { MessageRow } from './core/message.ts';
 import { isDeadLocalOwner } from './core/owner-id.ts';
 import type { Plan } from './core/plan.ts';
-import type { DecideContext, MailboxSettings, ParseLimits, RecordTypeSettings } from './decide/context.ts';
+import type {
+  DecideContext,
+  MailboxSettings,
+  ParseLimits,
+  Prefixes,
+  RecordTypeSettings,
+} from './decide/context.ts';
 import { decide } from './pipeline.ts';
 import type { BlobStore } from './store/blob-store.ts';
 import type { Store } from './store/store.ts';
@@ -30,6 +36,7 @@ export interface RunnerContext {
   settings: RunnerSettings;
   mailboxes: readonly MailboxRunSettings[];
   recordTypes: Readonly<Record<string, RecordTypeSettings>>;
+  prefixes: Prefixes;
   limits: ParseLimits;
   log: Logger;
   owner: string;
@@ -167,6 +174,7 @@ export class Runner {
         message,
         mailbox,
         recordTypes: ctx.recordTypes,
+        prefixes: ctx.prefixes,
         limits: ctx.limits,
         store: ctx.store,
         blobs: ctx.blobs,

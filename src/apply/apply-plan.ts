@@ -1,6 +1,6 @@
 import { PostroomError } from '../core/errors.ts';
-import type { MessageRow } from '../core/message.ts';
-import type { Plan } from '../core/plan.ts';
+import type { MessageRow, TraceStep } from '../core/message.ts';
+import type { Plan, PlanNotice } from '../core/plan.ts';
 import type { RecordTypeSettings } from '../decide/context.ts';
 import type { Store, StoreWriter } from '../store/store.ts';
 
@@ -47,6 +47,7 @@ export async function applyPlan(
         why: 'committed with the message state',
       });
     }
+    if (plan.notice) await applyNotice(tx, message, plan.notice, result.recordId, trace, now);
     await tx.insertAttachments(plan.attachments.map((a) => ({ ...a, messageId: message.id })));
     await tx.finishMessage(message.id, owner, {
       state: plan.state,
@@ -59,9 +60,52 @@ export async function applyPlan(
       errorCode: plan.error?.code ?? null,
       error: plan.error?.reason ?? null,
       now,
+      mailClass: plan.screening?.class ?? null,
+      loopbackCandidate: plan.screening?.loop?.processed === true,
     });
     return result;
   });
+}
+
+/**
+ * Stores the notice with its links; a hard bounce marks each failed address as bouncing. A
+ * replay finds the notice already stored and counts nothing twice.
+ */
+async function applyNotice(
+  tx: StoreWriter,
+  message: MessageRow,
+  link: PlanNotice,
+  recordId: number | null,
+  trace: TraceStep[],
+  now: number,
+): Promise<void> {
+  const { notice } = link;
+  const inserted = await tx.insertNotice({
+    messageRef: message.id,
+    kind: notice.kind,
+    originalMessageId: notice.originalMessageId,
+    linkedMessageRef: link.linkedMessageRef,
+    recordId: link.recordId ?? recordId,
+    recipients: notice.recipients.map((r) => ({
+      address: r.address,
+      status: r.status,
+      replyCode: r.replyCode,
+      hard: r.hard,
+      reason: r.reason,
+    })),
+    createdAt: now,
+  });
+  if (!inserted || notice.kind !== 'bounce') return;
+  const hard = notice.recipients.filter((r) => r.hard && r.address.length > 0);
+  for (const r of hard)
+    await tx.markBouncing({ address: r.address, status: r.status, reason: r.reason, noticeRef: message.id, now });
+  if (hard.length > 0)
+    trace.push({
+      stage: 'apply',
+      looked: 'bounce recipients',
+      concluded: `marked ${hard.map((r) => r.address).join(', ')} as bouncing`,
+      why: 'a permanent failure (hard bounce)',
+    });
 }
 
 async function applyRecord(
@@ -76,7 +120,7 @@ async function applyRecord(
     await tx.insertEntry({
       recordId: change.recordId,
       messageRef: message.id,
-      kind: 'reply',
+      kind: change.entryKind ?? 'reply',
       text: change.text,
       now,
     });

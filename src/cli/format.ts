@@ -19,6 +19,8 @@ export function messageJson(m: MessageRow, recordNumber: string | null): Record<
     duplicates: m.duplicates,
     errorCode: m.errorCode,
     error: m.error,
+    class: m.mailClass,
+    loopbackCandidate: m.loopbackCandidate,
   };
 }
 

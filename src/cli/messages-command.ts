@@ -63,12 +63,14 @@ export async function showMessage(app: App, idText: string, opts: { json?: boole
   const record = m.recordId === null ? null : (numbers.get(m.recordId) ?? null);
   const attachments = await app.store.listAttachments(m.id);
   const trace = await app.store.getTrace(m.id);
+  const notice = await noticeJson(app.store, m.id);
   if (opts.json)
     return printJson({
       ...messageJson(m, record),
       dedupeKey: m.dedupeKey,
       rawSha256: m.rawSha256,
       attachments,
+      notice,
       trace,
     });
   const lines = [
@@ -82,12 +84,38 @@ export async function showMessage(app: App, idText: string, opts: { json?: boole
     `  Record:      ${record ?? '-'}`,
     `  Attempts:    ${m.attempts}${m.duplicates ? `, ${m.duplicates} duplicate deliveries` : ''}`,
   ];
+  if (m.mailClass) lines.push(`  Class:       ${m.mailClass}${m.loopbackCandidate ? ' (loopback candidate)' : ''}`);
+  if (notice)
+    lines.push(
+      `  Notice:      ${notice.kind} about ${notice.originalMessageId ? `<${notice.originalMessageId}>` : 'unknown mail'}${notice.linkedMessage !== null ? ` (message ${notice.linkedMessage})` : ''}`,
+      ...notice.recipients.map(
+        (r) =>
+          `               ${r.address} ${r.status || r.replyCode} ${r.reason}${r.hard ? ', hard' : ''}${r.bouncing ? ', marked bouncing' : ''}`,
+      ),
+    );
   if (m.errorCode) lines.push(`  Error:       ${m.errorCode}: ${m.error ?? ''}`);
   for (const a of attachments)
     lines.push(
       `  Attachment ${a.ordinal}: ${a.filename} (${a.contentType}, ${a.size} bytes${a.inline ? ', inline' : ''})`,
     );
   process.stdout.write(`${[...lines.map(printable), '', ...traceLines(trace)].join('\n')}\n`);
+}
+
+/** A stored notice with its links and whether each recipient is now marked as bouncing. */
+async function noticeJson(store: StoreReader, messageRef: number) {
+  const n = await store.getNotice(messageRef);
+  if (!n) return null;
+  const recipients = [];
+  for (const r of n.recipients)
+    recipients.push({ ...r, bouncing: (await store.getAddressStatus(r.address))?.bouncing ?? false });
+  const record = n.recordId === null ? null : await store.getRecord(n.recordId);
+  return {
+    kind: n.kind,
+    originalMessageId: n.originalMessageId,
+    linkedMessage: n.linkedMessageRef,
+    record: record?.number ?? null,
+    recipients,
+  };
 }
 
 function traceLines(

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig, maskSecrets } from '../config/load.ts';
 import type { App, OpenApp } from './app.ts';
+import { decideCommand } from './decide-command.ts';
 import { ingestCommand } from './ingest-command.ts';
 import { initCommand } from './init-command.ts';
 import {
@@ -63,6 +64,18 @@ export function buildProgram(openApp: OpenApp): Command {
         ...opts,
         ...(config === undefined ? {} : { config }),
       });
+    });
+
+  program
+    .command('decide')
+    .description(
+      'show how mail would be treated (class, category, notice, reply text, trace) without writing anything',
+    )
+    .argument('<paths...>', '.eml files or folders of them')
+    .option('-m, --mailbox <address>', 'decide as this configured mailbox (default: the first)')
+    .option('--json', 'print a JSON array, one object per file')
+    .action(async (paths: string[], opts: { mailbox?: string; json?: boolean }) => {
+      process.exitCode = await decideCommand(paths, { ...opts, ...configFile() });
     });
 
   const messages = program.command('messages').description('inspect and reprocess messages');

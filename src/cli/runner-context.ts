@@ -12,6 +12,7 @@ export function runnerContext(app: App): RunnerContext {
     settings: config.runner,
     mailboxes: config.mailboxes,
     recordTypes: config.recordTypes,
+    prefixes: config.prefixes,
     limits: config.limits,
     log: app.log,
     owner: newOwnerId(),

@@ -129,6 +129,13 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   'mailboxes[].afterProcessing': '{ move: Processed }',
   'mailboxes[].pollingInterval': '60s',
   'mailboxes[].batchSize': '50',
+  'mailboxes[].loopbackDetectionInterval': '10m',
+  'mailboxes[].loopbackMaxMessages': '40',
+  'mailboxes[].loopbackKey': 'sender',
+  'mailboxes[].processIfLoopbackDetected': 'false',
+  prefixes: '{ forward: [fw:, fwd:, wg:], reply: [re:, aw:, sv:] }',
+  'prefixes.forward': '[fw:, fwd:, wg:, tr:]',
+  'prefixes.reply': '[re:, aw:, sv:, antw:]',
   profiles:
     '{ pop-default: { connector: pop3, pollingInterval: 60s, batchSize: 50, afterProcessing: delete } }',
 };

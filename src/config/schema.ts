@@ -217,6 +217,11 @@ const connectorFields = {
   batchSize: wholeNumber(1, 10_000),
   recordType: z.string({ error: expecting('the name of a record type') }),
   deleteProcessed: flag(),
+  // Siebel's Loopback Detection Interval: 0 turns the rate window off.
+  loopbackDetectionInterval: duration('s', true),
+  loopbackMaxMessages: wholeNumber(1, 1_000_000),
+  loopbackKey: z.enum(['sender', 'sender+subject'], { error: expecting('sender or sender+subject') }),
+  processIfLoopbackDetected: flag(),
 };
 
 const profileSchema = z.strictObject({
@@ -229,6 +234,10 @@ const profileSchema = z.strictObject({
   batchSize: connectorFields.batchSize.optional(),
   recordType: connectorFields.recordType.optional(),
   deleteProcessed: connectorFields.deleteProcessed.optional(),
+  loopbackDetectionInterval: connectorFields.loopbackDetectionInterval.optional(),
+  loopbackMaxMessages: connectorFields.loopbackMaxMessages.optional(),
+  loopbackKey: connectorFields.loopbackKey.optional(),
+  processIfLoopbackDetected: connectorFields.processIfLoopbackDetected.optional(),
 });
 
 const mailboxSchema = z.strictObject({
@@ -248,6 +257,21 @@ const mailboxSchema = z.strictObject({
   recordType: connectorFields.recordType.default('CASE'),
   // Siebel's "Delete Processed Messages": drop the raw .eml once the records hold what matters.
   deleteProcessed: connectorFields.deleteProcessed.default(false),
+  // A sender sending more than loopbackMaxMessages within the interval is held as a loop.
+  loopbackDetectionInterval: connectorFields.loopbackDetectionInterval.prefault('10m'),
+  loopbackMaxMessages: connectorFields.loopbackMaxMessages.default(40),
+  loopbackKey: connectorFields.loopbackKey.default('sender'),
+  processIfLoopbackDetected: connectorFields.processIfLoopbackDetected.default(false),
+});
+
+/** Subject prefixes that mark a forward or a reply (seed 001); compared case-insensitively. */
+const prefixesSchema = z.strictObject({
+  forward: z
+    .array(text('a prefix such as fwd:'), { error: expecting('a list of prefixes such as [fw:, fwd:]') })
+    .default(['fw:', 'fwd:', 'wg:', 'tr:', 'rv:', 'i:', 'vs:', 'vl:', 'doorst:', 'fs:', 'enc:', 'pd:', 'rif:', 'пересл:', '转发:', '轉寄:', 'fw：', '转发：']),
+  reply: z
+    .array(text('a prefix such as re:'), { error: expecting('a list of prefixes such as [re:, aw:]') })
+    .default(['re:', 'aw:', 'r:', 'sv:', 'antw:', 'réf:', 'ref:', 'odp:', 'vá:', 'ynt:', 'atb:', 'res:', 'отв:', 'ответ:', '回复:', '答复:', '回覆:', 're：', '回复：', 'accepted:', 'tentative:', 'declined:']),
 });
 
 const backoffSchema = z
@@ -336,6 +360,7 @@ export const configSchema = z
         },
       )
       .prefault({ CASE: { prefix: 'CASE', digits: 7 } }),
+    prefixes: prefixesSchema.prefault({}),
     profiles: z
       .record(z.string(), profileSchema, { error: expecting('a mapping of profile names') })
       .default({}),

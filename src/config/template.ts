@@ -86,6 +86,13 @@ recordTypes:
 profiles: {}
 #  pop-default: { connector: pop3, pollingInterval: 60s, batchSize: 50, afterProcessing: delete }
 
+# Subject prefixes that mark a forward or a reply (compared without case; "Re[2]:" and
+# "[EXT] Re:" count too). Forward is checked before reply; the defaults cover English and
+# the common localized ones.
+prefixes:
+  forward: ["fw:", "fwd:", "wg:", "tr:", "rv:", "i:", "vs:", "vl:", "doorst:", "fs:", "enc:", "pd:", "rif:", "пересл:", "转发:", "轉寄:", "fw：", "转发："]
+  reply: ["re:", "aw:", "r:", "sv:", "antw:", "réf:", "ref:", "odp:", "vá:", "ynt:", "atb:", "res:", "отв:", "ответ:", "回复:", "答复:", "回覆:", "re：", "回复：", "accepted:", "tentative:", "declined:"]
+
 # Monitored addresses: mail to each creates or updates records of its recordType.
 # At least one is required; each address may appear once (case does not matter).
 # Default: support@localhost creating CASE records.
@@ -113,6 +120,16 @@ mailboxes:
     pollingInterval: 60s
     # Most messages fetched in one session. Default 50.
     batchSize: 50
+    # Loop protection: a sender (or sender+subject, loopbackKey) sending more than
+    # loopbackMaxMessages within loopbackDetectionInterval is held in state loopback
+    # (spool/loopback). 0 turns it off. With processIfLoopbackDetected: true such mail
+    # is processed anyway, flagged as a loopback candidate. Mail imported with
+    # \`postroom ingest\` from files, a Maildir or an mbox is not counted as a storm.
+    # Defaults 10m, 40, sender, false.
+    loopbackDetectionInterval: 10m
+    loopbackMaxMessages: 40
+    loopbackKey: sender
+    processIfLoopbackDetected: false
   # - address: billing@example.com
   #   recordType: TICKET
 `;

@@ -41,6 +41,10 @@ export interface MessageRow {
   receivedAt: number;
   finishedAt: number | null;
   duplicates: number;
+  /** what screening concluded (general, auto_reply, bounce …); null until processed */
+  mailClass: string | null;
+  /** the sender passed the loopback limit but the mailbox processes such mail (processIfLoopbackDetected) */
+  loopbackCandidate: boolean;
 }
 
 /** One step of the decision trace: what a stage looked at, what it concluded, and why. */
@@ -73,6 +77,27 @@ export interface AttachmentMeta {
   sha256: string;
   contentId: string | null;
   inline: boolean;
+}
+
+/** A bounce, delivery notice, read receipt or complaint as stored, linked to what it concerns. */
+export interface NoticeRow {
+  messageRef: number;
+  kind: string;
+  originalMessageId: string | null;
+  linkedMessageRef: number | null;
+  recordId: number | null;
+  recipients: { address: string; status: string; replyCode: string; hard: boolean; reason: string }[];
+  createdAt: number;
+}
+
+export interface AddressStatusRow {
+  address: string;
+  bouncing: boolean;
+  bounces: number;
+  lastStatus: string | null;
+  lastReason: string | null;
+  lastNoticeRef: number | null;
+  updatedAt: number;
 }
 
 /** An attachment as catalogued for a stored message. */

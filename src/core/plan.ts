@@ -1,5 +1,6 @@
 import type { ErrorCode } from './errors.ts';
 import type { AttachmentMeta, FinalState, TraceStep } from './message.ts';
+import type { Categorization, Notice, Screening } from './screening.ts';
 
 export type { AttachmentMeta };
 
@@ -25,11 +26,29 @@ export interface ParsedMessage {
   attachments: AttachmentMeta[];
   /** cid (without angle brackets) → attachment ordinal, for inline images */
   cidMap: Record<string, number>;
+  /** machine-readable report parts (DSN, MDN, ARF, returned headers), decoded, capped at 64 KiB each */
+  reports: ReportPart[];
+  /** what parse had to guess or repair (an unknown charset, a broken encoded word); never fatal */
+  warnings: string[];
+}
+
+export interface ReportPart {
+  /** lower-cased: message/delivery-status, message/disposition-notification, message/feedback-report, text/rfc822-headers, message/rfc822 … */
+  contentType: string;
+  text: string;
 }
 
 export type RecordChange =
   | { kind: 'create'; type: string; subject: string; requester: string; firstText: string }
-  | { kind: 'attach'; recordId: number; text: string };
+  /** entryKind: reply, forward, bounce, read_receipt … as the record's history shows it */
+  | { kind: 'attach'; recordId: number; text: string; entryKind?: string };
+
+/** A notice to store, linked to the mail and record it concerns. */
+export interface PlanNotice {
+  notice: Notice;
+  linkedMessageRef: number | null;
+  recordId: number | null;
+}
 
 /** The output of decide and the only input of apply. */
 export interface Plan {
@@ -41,4 +60,9 @@ export interface Plan {
   trace: TraceStep[];
   /** set when decide quarantined the message: the code and the reason an admin reads */
   error: { code: ErrorCode; reason: string } | null;
+  /** what the stages found; absent where a stage stopped before it ran */
+  parsed?: ParsedMessage;
+  screening?: Screening;
+  categorization?: Categorization;
+  notice?: PlanNotice;
 }

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../core/errors.ts';
 import type { FinalState, MessageRow, TraceStep } from '../core/message.ts';
-import type { ParsedMessage, RecordChange } from '../core/plan.ts';
+import type { ParsedMessage, PlanNotice, RecordChange } from '../core/plan.ts';
+import type { Categorization, Screening } from '../core/screening.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { StoreReader } from '../store/store.ts';
 
@@ -15,6 +16,16 @@ export interface ParseLimits {
 export interface MailboxSettings {
   address: string;
   recordType: string;
+  /** seconds; 0 turns the loopback rate window off */
+  loopbackDetectionInterval: number;
+  loopbackMaxMessages: number;
+  loopbackKey: 'sender' | 'sender+subject';
+  processIfLoopbackDetected: boolean;
+}
+
+export interface Prefixes {
+  forward: readonly string[];
+  reply: readonly string[];
 }
 
 export interface RecordTypeSettings {
@@ -27,6 +38,7 @@ export interface DecideContext {
   message: MessageRow;
   mailbox: MailboxSettings;
   recordTypes: Readonly<Record<string, RecordTypeSettings>>;
+  prefixes: Prefixes;
   limits: ParseLimits;
   store: StoreReader;
   blobs: BlobStore;
@@ -37,6 +49,12 @@ export interface DecideContext {
 export interface Draft {
   trace: TraceStep[];
   parsed?: ParsedMessage;
+  screening?: Screening;
+  categorization?: Categorization;
+  /** the stored message and record a notice concerns (screen found it, route uses it) */
+  noticeLink?: PlanNotice;
+  /** the record this mail's thread headers lead to */
+  thread?: { recordId: number; number: string; why: string };
   record?: RecordChange;
   outcome?: 'created' | 'attached' | 'ignored';
 }

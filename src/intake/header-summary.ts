@@ -1,4 +1,5 @@
 import libmime from 'libmime';
+import addressparser from 'nodemailer/lib/addressparser';
 import { normalizeMessageId } from '../core/message-id.ts';
 
 export interface HeaderSummary {
@@ -45,8 +46,23 @@ export function summarizeHeaders(head: Buffer): HeaderSummary {
   return {
     messageId: normalizeMessageId(fields.get('message-id')),
     subject: decode(fields.get('subject')),
-    from: decode(fields.get('from')),
+    from: senderAddress(decode(fields.get('from'))),
   };
+}
+
+/**
+ * The bare, lower-cased sender address: the same form parse stores later, so the loopback rate
+ * window counts queued and processed mail from one sender alike.
+ */
+function senderAddress(from: string | null): string | null {
+  if (from === null) return null;
+  try {
+    for (const entry of addressparser(from, { flatten: true }))
+      if (entry.address) return entry.address.toLowerCase().slice(0, 320);
+  } catch {
+    // an unparseable From keeps its text; parse decides later
+  }
+  return from;
 }
 
 function decode(value: string | undefined): string | null {

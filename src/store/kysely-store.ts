@@ -16,8 +16,8 @@ import type {
 } from './store.ts';
 import { immediateTransaction } from './immediate-transaction.ts';
 import type { Database } from './tables.ts';
-import { parseTrace, toAttachmentRow, toMessageRow, toRecordRow } from './row-mapping.ts';
-import type { AttachmentRow, MessageRow, RecordRow } from '../core/message.ts';
+import { parseTrace, toAttachmentRow, toMessageRow, toNoticeRow, toRecordRow } from './row-mapping.ts';
+import type { AddressStatusRow, AttachmentRow, MessageRow, NoticeRow, RecordRow } from '../core/message.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -132,6 +132,84 @@ class Reader implements StoreReader {
     });
   }
 
+  async countSenderWindow(q: {
+    mailbox: string;
+    from: string;
+    subject?: string;
+    since: number;
+    until: number;
+    excludeRef: number;
+  }): Promise<number> {
+    return storeCall(async () => {
+      let query = this.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('mailbox', '=', q.mailbox)
+        .where('from_addr', '=', q.from)
+        .where('received_at', '>=', q.since)
+        .where('received_at', '<=', q.until)
+        .where('id', '<', q.excludeRef);
+      if (q.subject !== undefined) query = query.where('subject', '=', q.subject);
+      const row = await query.executeTakeFirst();
+      return Number(row?.n ?? 0);
+    });
+  }
+
+  async findStoredMessage(
+    messageId: string,
+    excludeRef: number,
+  ): Promise<{ messageRef: number; recordId: number | null } | undefined> {
+    return storeCall(async () => {
+      const row = await this.db
+        .selectFrom('messages')
+        .select(['id', 'record_id'])
+        .where('message_id', '=', messageId)
+        .where('id', '!=', excludeRef)
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst();
+      return row && { messageRef: Number(row.id), recordId: row.record_id === null ? null : Number(row.record_id) };
+    });
+  }
+
+  async getNotice(messageRef: number): Promise<NoticeRow | undefined> {
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('notices').selectAll().where('message_ref', '=', messageRef).executeTakeFirst();
+      return row && toNoticeRow(row);
+    });
+  }
+
+  async listNotices(filter: { originalMessageId?: string; recordId?: number }): Promise<NoticeRow[]> {
+    return storeCall(async () => {
+      let query = this.db.selectFrom('notices').selectAll().orderBy('id').limit(1000);
+      if (filter.originalMessageId !== undefined)
+        query = query.where('original_message_id', '=', filter.originalMessageId);
+      if (filter.recordId !== undefined) query = query.where('record_id', '=', filter.recordId);
+      return (await query.execute()).map(toNoticeRow);
+    });
+  }
+
+  async getAddressStatus(address: string): Promise<AddressStatusRow | undefined> {
+    return storeCall(async () => {
+      const r = await this.db
+        .selectFrom('address_status')
+        .selectAll()
+        .where('address', '=', address.toLowerCase())
+        .executeTakeFirst();
+      return (
+        r && {
+          address: r.address,
+          bouncing: Number(r.bouncing) === 1,
+          bounces: Number(r.bounces),
+          lastStatus: r.last_status,
+          lastReason: r.last_reason,
+          lastNoticeRef: r.last_notice_ref === null ? null : Number(r.last_notice_ref),
+          updatedAt: Number(r.updated_at),
+        }
+      );
+    });
+  }
+
   async findEntryRecord(messageRef: number): Promise<number | undefined> {
     return storeCall(async () => {
       const row = await this.db
@@ -225,6 +303,8 @@ class Writer extends Reader implements StoreWriter {
         error_code: f.errorCode,
         error: txt(f.error),
         finished_at: f.now,
+        mail_class: f.mailClass ?? null,
+        loopback_candidate: f.loopbackCandidate === true ? 1 : 0,
         lease_owner: null,
         lease_expires_at: null,
       })
@@ -311,6 +391,49 @@ class Writer extends Reader implements StoreWriter {
         })),
       )
       .onConflict((oc) => oc.columns(['message_ref', 'ordinal']).doNothing())
+      .execute();
+  }
+
+  async insertNotice(n: NoticeRow): Promise<boolean> {
+    const result = await this.db
+      .insertInto('notices')
+      .values({
+        message_ref: n.messageRef,
+        kind: n.kind,
+        original_message_id: txt(n.originalMessageId),
+        linked_message_ref: n.linkedMessageRef,
+        record_id: n.recordId,
+        recipients: txt(JSON.stringify(n.recipients)) ?? '[]',
+        created_at: n.createdAt,
+      })
+      .onConflict((oc) => oc.column('message_ref').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async markBouncing(b: { address: string; status: string; reason: string; noticeRef: number; now: number }): Promise<void> {
+    const values = {
+      address: b.address.toLowerCase(),
+      bouncing: 1,
+      bounces: 1,
+      last_status: txt(b.status),
+      last_reason: txt(b.reason),
+      last_notice_ref: b.noticeRef,
+      updated_at: b.now,
+    };
+    await this.db
+      .insertInto('address_status')
+      .values(values)
+      .onConflict((oc) =>
+        oc.column('address').doUpdateSet((eb) => ({
+          bouncing: 1,
+          bounces: eb('address_status.bounces', '+', 1),
+          last_status: values.last_status,
+          last_reason: values.last_reason,
+          last_notice_ref: b.noticeRef,
+          updated_at: b.now,
+        })),
+      )
       .execute();
   }
 

@@ -4,10 +4,11 @@ import type {
   IntakeSource,
   MessageRow,
   MessageState,
+  NoticeRow,
   RecordRow,
   TraceStep,
 } from '../core/message.ts';
-import type { AttachmentsTable, MessagesTable, RecordsTable } from './tables.ts';
+import type { AttachmentsTable, MessagesTable, NoticesTable, RecordsTable } from './tables.ts';
 
 /** Database row → the engine's message type. */
 export function toMessageRow(r: Selectable<MessagesTable>): MessageRow {
@@ -34,6 +35,8 @@ export function toMessageRow(r: Selectable<MessagesTable>): MessageRow {
     receivedAt: Number(r.received_at),
     finishedAt: r.finished_at === null ? null : Number(r.finished_at),
     duplicates: Number(r.duplicates),
+    mailClass: r.mail_class ?? null,
+    loopbackCandidate: Number(r.loopback_candidate ?? 0) === 1,
   };
 }
 
@@ -61,6 +64,25 @@ export function toAttachmentRow(r: Selectable<AttachmentsTable>): AttachmentRow 
     sha256: r.sha256,
     contentId: r.content_id,
     inline: Number(r.inline) === 1,
+  };
+}
+
+export function toNoticeRow(r: Selectable<NoticesTable>): NoticeRow {
+  let recipients: NoticeRow['recipients'] = [];
+  try {
+    const value: unknown = JSON.parse(r.recipients);
+    if (Array.isArray(value)) recipients = value as NoticeRow['recipients'];
+  } catch {
+    // a damaged column reads as no recipients rather than breaking a listing
+  }
+  return {
+    messageRef: Number(r.message_ref),
+    kind: r.kind,
+    originalMessageId: r.original_message_id,
+    linkedMessageRef: r.linked_message_ref === null ? null : Number(r.linked_message_ref),
+    recordId: r.record_id === null ? null : Number(r.record_id),
+    recipients,
+    createdAt: Number(r.created_at),
   };
 }
 

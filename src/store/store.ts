@@ -5,6 +5,8 @@ import type {
   RecordRow,
   TraceStep,
   AttachmentRow,
+  AddressStatusRow,
+  NoticeRow,
 } from '../core/message.ts';
 
 /** A raw message just written to blob storage, about to get its spool row. */
@@ -62,6 +64,27 @@ export interface StoreReader {
   status(): Promise<StatusReport>;
   /** How many other unpurged messages share this raw blob (a duplicate in another mailbox). */
   countRawUsers(sha256: string, excludeRef: number): Promise<number>;
+  /**
+   * Messages of `mailbox` from `from` (and with this subject, when given) received in
+   * [since, until], other than `excludeRef` and not newer than it: the loopback rate window.
+   * Bounded by the message's own time, so a replay counts the same.
+   */
+  countSenderWindow(q: {
+    mailbox: string;
+    from: string;
+    subject?: string;
+    since: number;
+    until: number;
+    excludeRef: number;
+  }): Promise<number>;
+  /** The oldest stored message (other than `excludeRef`) with this Message-ID, and its record. */
+  findStoredMessage(
+    messageId: string,
+    excludeRef: number,
+  ): Promise<{ messageRef: number; recordId: number | null } | undefined>;
+  getNotice(messageRef: number): Promise<NoticeRow | undefined>;
+  listNotices(filter: { originalMessageId?: string; recordId?: number }): Promise<NoticeRow[]>;
+  getAddressStatus(address: string): Promise<AddressStatusRow | undefined>;
 }
 
 export interface FinishFields {
@@ -75,6 +98,8 @@ export interface FinishFields {
   errorCode: string | null;
   error: string | null;
   now: number;
+  mailClass?: string | null;
+  loopbackCandidate?: boolean;
 }
 
 /** Writes that only apply performs, inside one transaction. */
@@ -99,6 +124,10 @@ export interface StoreWriter extends StoreReader {
   }): Promise<void>;
   insertAttachments(rows: readonly AttachmentRow[]): Promise<void>;
   recordSent(messageId: string, recordId: number, now: number): Promise<void>;
+  /** false when this message's notice is already stored (a replay): nothing else is counted then. */
+  insertNotice(notice: NoticeRow): Promise<boolean>;
+  /** A hard bounce: the address is marked as bouncing (and counted). */
+  markBouncing(b: { address: string; status: string; reason: string; noticeRef: number; now: number }): Promise<void>;
 }
 
 export interface Checkpoint {

@@ -25,6 +25,8 @@ export interface MessagesTable {
   received_at: number;
   finished_at: number | null;
   duplicates: Generated<number>;
+  mail_class: string | null;
+  loopback_candidate: Generated<number>;
 }
 
 export interface DeliveriesTable {
@@ -79,6 +81,28 @@ export interface SentMessagesTable {
   sent_at: number;
 }
 
+export interface NoticesTable {
+  id: Generated<number>;
+  message_ref: number;
+  kind: string;
+  original_message_id: string | null;
+  linked_message_ref: number | null;
+  record_id: number | null;
+  /** JSON of NoticeRecipient[] */
+  recipients: string;
+  created_at: number;
+}
+
+export interface AddressStatusTable {
+  address: string;
+  bouncing: number;
+  bounces: number;
+  last_status: string | null;
+  last_reason: string | null;
+  last_notice_ref: number | null;
+  updated_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -117,5 +141,7 @@ export interface Database {
   record_entries: RecordEntriesTable;
   attachments: AttachmentsTable;
   sent_messages: SentMessagesTable;
+  notices: NoticesTable;
+  address_status: AddressStatusTable;
   schema_migrations: SchemaMigrationsTable;
 }

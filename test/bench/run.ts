@@ -8,7 +8,8 @@
 //   BENCH_FETCH=1000    messages per mailbox in the Dovecot intake runs (IMAP and POP3)
 //   BENCH_IDLE=200      messages APPENDed one at a time for the IDLE latency
 //   BENCH_IDLE_BUDGET=300  seconds after which the IDLE run stops APPENDing (fewer samples)
-//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle   run only these sections (imap, pop3, idle
+//   BENCH_SCREEN=1000   generated mails for the screening cost (decide vs parse alone)
+//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening   run only these sections (imap, pop3, idle
 //                       need Dovecot; pop3 also times fetchmail + `postroom ingest -` when installed)
 //   BENCH_PROFILE=DIR   also write a .cpuprofile of each timed runner phase into DIR
 //                       (summarise with: node test/bench/profile-summary.ts FILE)
@@ -36,6 +37,7 @@ import {
   type RunningDovecot,
 } from './connectors.ts';
 import { generateCorpus, type Corpus } from './corpus.ts';
+import { measureScreening, type ScreeningFigures } from './screening.ts';
 import { measureSmtp, type SmtpFigures } from './smtp.ts';
 import { describeCpu, measureRunner, measureSimpleParser, measureWorkerPool, spoolCorpus, type PoolFigures, type RunnerFigures } from './throughput.ts';
 
@@ -50,7 +52,8 @@ const bigMb = envNumber('BENCH_BIG_MB', 150);
 const fetchMails = Math.round(envNumber('BENCH_FETCH', 1000));
 const idleMails = Math.round(envNumber('BENCH_IDLE', 200));
 const idleBudget = envNumber('BENCH_IDLE_BUDGET', 300);
-const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle').split(',').map((s) => s.trim()));
+const screeningMails = Math.round(envNumber('BENCH_SCREEN', 1000));
+const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening').split(',').map((s) => s.trim()));
 const profileDir = process.env['BENCH_PROFILE'];
 const rssTargetMb = 256;
 
@@ -303,6 +306,25 @@ if (wantsDovecot && !(await haveDovecot())) {
   } finally {
     await dovecot.stop();
   }
+}
+
+if (only.has('screening')) {
+  out();
+  out('## 7. Screening + categorizing: cost per message against parse alone, and decide over the corpora');
+  const corpus = generateCorpus({ count: screeningMails, seed: 7, tag: 'screen' });
+  const f: ScreeningFigures = await measureScreening(corpus.mails);
+  out(
+    `Typical corpus (${f.mails} generated support mails): parse alone ${f.parseMsPerMail.toFixed(3)} ms/mail, ` +
+      `decide (parse → screen → categorize → route, empty in-memory store) ${f.decideMsPerMail.toFixed(3)} ms/mail; ` +
+      `ratio decide / parse ${f.ratio.toFixed(2)} (screening, categorizing and routing add ${(f.decideMsPerMail - f.parseMsPerMail).toFixed(3)} ms/mail). Medians of 3 alternating rounds.`,
+  );
+  out(
+    `decide over the corpora (${f.corpus.folders.join(', ')}${f.corpus.skipped.length > 0 ? `; absent: ${f.corpus.skipped.join(', ')}` : ''}): ` +
+      `${f.corpus.mails} mails in ${f.corpus.seconds.toFixed(2)} s = ${f1(f.corpus.rate)} mails/s on one core`,
+  );
+  table.push([`Parse alone, typical mail (${f.mails} mails)`, `${f.parseMsPerMail.toFixed(3)} ms/mail`]);
+  table.push(['decide (parse + screen + categorize + route), typical mail', `${f.decideMsPerMail.toFixed(3)} ms/mail (ratio ${f.ratio.toFixed(2)} against parse alone)`]);
+  table.push([`decide over the corpora (${f.corpus.mails} real mails)`, `${f1(f.corpus.rate)} mails/s, one core`]);
 }
 
 out();

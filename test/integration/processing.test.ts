@@ -1,5 +1,6 @@
 // Parse and apply through the real runner on SQLite: charsets, inline cid parts, attachments,
 // Siebel's "delete processed messages", and reprocessing a quarantined message after a fix.
+import { defaultPrefixes, mailboxSettings } from '../support/settings.ts';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -19,10 +20,11 @@ function context(t: TestStore, overrides: Partial<RunnerContext> = {}): RunnerCo
     showInSpool: (id, sha, state) => view.show(id, sha, state),
     settings: { concurrency: 4, leaseSeconds: 60, pollInterval: 50, maxAttempts: 3, backoff: { base: 1, max: 1 } },
     mailboxes: [
-      { address: 'support@localhost', recordType: 'CASE', deleteProcessed: false },
-      { address: 'drop@localhost', recordType: 'CASE', deleteProcessed: true },
+      mailboxSettings('support@localhost', { loopbackDetectionInterval: 0 }),
+      mailboxSettings('drop@localhost', { deleteProcessed: true, loopbackDetectionInterval: 0 }),
     ],
     recordTypes: { CASE: { prefix: 'CASE', digits: 7 } },
+    prefixes: defaultPrefixes,
     limits,
     log: silentLog,
     owner: 'test/1/x',

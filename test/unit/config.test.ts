@@ -100,8 +100,13 @@ describe('defaults', () => {
         afterProcessing: 'delete',
         pollingInterval: 60,
         batchSize: 50,
+        loopbackDetectionInterval: 600,
+        loopbackMaxMessages: 40,
+        loopbackKey: 'sender',
+        processIfLoopbackDetected: false,
       },
     ]);
+    assert.ok(config.prefixes.forward.includes('fwd:') && config.prefixes.reply.includes('aw:'));
   });
 
   test('picks up ./postroom.config.yaml from the working directory', () => {

@@ -9,15 +9,20 @@ import {
 } from 'mailparser';
 import { PostroomError } from '../../core/errors.ts';
 import { messageIdList, normalizeMessageId } from '../../core/message-id.ts';
-import type { Address, AttachmentMeta, ParsedMessage } from '../../core/plan.ts';
+import type { Address, AttachmentMeta, ParsedMessage, ReportPart } from '../../core/plan.ts';
 import type { BlobStore } from '../../store/blob-store.ts';
 import type { ParseLimits } from '../context.ts';
+import { BodyCharsets } from './body-charsets.ts';
+import { textFromHtml } from './html-text.ts';
+import { repairHeaders, type HeaderLine } from './repair-headers.ts';
 import { safeFilename } from './safe-filename.ts';
 
 /** A MIME node as mailsplit hands it to mailparser; only what the limits need. */
 interface SplitNode {
   type: string;
+  contentType?: string | false;
   parentNode?: SplitNode | false;
+  getHeaders?: () => Buffer;
 }
 type ChunkHandler = (data: SplitNode, done: (err?: Error) => void) => void;
 
@@ -31,18 +36,29 @@ export async function parseMessage(
   rawSha256: string,
   limits: ParseLimits,
 ): Promise<ParsedMessage> {
+  const reports: ReportPart[] = [];
+  const warnings: string[] = [];
+  const bodyCharsets = new BodyCharsets(warnings);
   const parser = new MailParser({
     maxHeadSize: limits.headerSize,
     maxChildNodes: limits.parts,
     skipImageLinks: true,
     skipTextLinks: true,
     skipTextToHtml: true,
+    // a DSN's machine part is read by screening from `reports`, not mixed into the body text
+    keepDeliveryStatus: true,
+    Iconv: bodyCharsets.Iconv,
   });
-  enforceStructureLimits(parser, limits);
+  enforceStructureLimits(parser, limits, reports);
+  bodyCharsets.attach(parser);
 
   let headers = new Map<string, HeaderValue>();
   parser.on('headers', (h) => {
     headers = h;
+  });
+  let headerLines: HeaderLine[] = [];
+  parser.on('headerLines', (lines: HeaderLine[]) => {
+    headerLines = lines;
   });
   const attachments: AttachmentMeta[] = [];
   let attachmentBytes = 0;
@@ -55,6 +71,7 @@ export async function parseMessage(
       if (data.type === 'text') {
         text = data.text ?? '';
         html = typeof data.html === 'string' ? data.html : null;
+        if (data.textConversionError) warnings.push(`the HTML body could not be turned into text: ${data.textConversionError.message}`);
         done();
         return;
       }
@@ -68,9 +85,15 @@ export async function parseMessage(
         );
         return;
       }
+      const contentType = (data.contentType || 'application/octet-stream').toLowerCase();
+      const report = reportTypes.has(contentType) ? { contentType, chunks: [] as Buffer[], size: 0 } : null;
       const meter = new Transform({
         transform(chunk: Buffer, _e, next) {
           attachmentBytes += chunk.length;
+          if (report && report.size < reportCap) {
+            report.chunks.push(chunk);
+            report.size += chunk.length;
+          }
           if (attachmentBytes > limits.attachmentsTotalSize) {
             next(
               new PostroomError(
@@ -86,10 +109,14 @@ export async function parseMessage(
       blobs
         .put(data.content.pipe(meter))
         .then((blob) => {
-          const contentType = (data.contentType || 'application/octet-stream').toLowerCase();
+          if (report)
+            reports.push({
+              contentType,
+              text: Buffer.concat(report.chunks).subarray(0, reportCap).toString('utf8'),
+            });
           attachments.push({
             ordinal,
-            filename: safeFilename(data.filename, ordinal, contentType),
+            filename: safeFilename(data.filename ?? nameFromContentId(data.contentId), ordinal, contentType),
             contentType,
             size: blob.size,
             sha256: blob.sha256,
@@ -111,6 +138,14 @@ export async function parseMessage(
   } catch (err) {
     throw classifyParseError(err);
   }
+  repairHeaders(headers, headerLines, warnings);
+  // (assigned in the collector above; TypeScript cannot see that through the callback)
+  const htmlBody = html as string | null;
+  if (text.trim() === '' && htmlBody !== null && htmlBody.trim() !== '') {
+    const converted = textFromHtml(htmlBody);
+    text = converted.text;
+    if (converted.warning) warnings.push(converted.warning);
+  }
 
   const cidMap: Record<string, number> = {};
   for (const a of attachments) if (a.contentId) cidMap[a.contentId] = a.ordinal;
@@ -128,15 +163,35 @@ export async function parseMessage(
     html,
     attachments,
     cidMap,
+    reports,
+    warnings,
   };
 }
+
+/**
+ * Machine-readable report parts that screening reads (DSN, MDN, ARF, the returned headers).
+ * They are small by standard; the cap keeps a hostile one from growing memory.
+ */
+const reportTypes = new Set([
+  'message/delivery-status',
+  'message/global-delivery-status',
+  'message/disposition-notification',
+  'message/global-disposition-notification',
+  'message/feedback-report',
+  'text/rfc822-headers',
+  'message/rfc822-headers',
+  'message/global-headers',
+  'message/rfc822',
+  'message/global',
+]);
+const reportCap = 64 * 1024;
 
 /**
  * mailparser has no MIME depth limit and reports part overflow only as a generic error, so we
  * wrap its (internal) per-node hook. If a mailparser upgrade removes the hook we fail loudly
  * here rather than silently lose the limit; the hostile-input test pins this.
  */
-function enforceStructureLimits(parser: MailParser, limits: ParseLimits): void {
+function enforceStructureLimits(parser: MailParser, limits: ParseLimits, reports: ReportPart[]): void {
   const target = parser as unknown as { processChunk?: ChunkHandler };
   const original = target.processChunk;
   if (typeof original !== 'function')
@@ -145,6 +200,14 @@ function enforceStructureLimits(parser: MailParser, limits: ParseLimits): void {
   target.processChunk = (data, done) => {
     if (data.type === 'node') {
       nodes += 1;
+      // mailparser opens an inline message/rfc822 and merges its text; its header block
+      // (the returned mail's Message-ID, To, Subject) is kept here for bounce screening.
+      const parent = data.parentNode;
+      if (parent && parent.contentType === 'message/rfc822' && data.getHeaders && reports.length < 16)
+        reports.push({
+          contentType: 'text/rfc822-headers',
+          text: data.getHeaders().subarray(0, reportCap).toString('utf8'),
+        });
       if (nodes > limits.parts)
         return done(
           new PostroomError('too_many_parts', `more than ${limits.parts} MIME parts (limits.parts)`),
@@ -187,6 +250,15 @@ function headerText(value: HeaderValue | undefined): string[] {
   if (typeof value === 'object' && 'text' in value && typeof value.text === 'string') return [value.text];
   if (typeof value === 'object' && 'value' in value && typeof value.value === 'string') return [value.value];
   return [String(value)];
+}
+
+/**
+ * Outlook and Exchange give an unnamed inline image a Content-ID whose local part is its file
+ * name (<image001.jpg@01CDB132.D8A510F0>); that name beats "attachment-1.jpeg".
+ */
+function nameFromContentId(contentId: string | undefined): string | undefined {
+  const local = /^<?([^@<>]+)@/.exec(contentId?.trim() ?? '')?.[1];
+  return local && /^[\w\-. ]+\.[a-z0-9]{2,5}$/i.test(local) ? local : undefined;
 }
 
 function addresses(value: HeaderValue | undefined): Address[] {
