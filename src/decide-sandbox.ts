@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { configSchema, type Config } from './config/schema.ts';
 import type { DecideRawOptions } from './decide/decide-raw.ts';
 import type { MailboxSettings } from './decide/context.ts';
@@ -5,7 +6,7 @@ import { openSqliteStore } from './store/sqlite/open-sqlite.ts';
 
 /** An empty in-memory store and the default settings: what `decide` needs when nothing is configured. */
 export async function openDecideSandbox(
-  config?: Pick<Config, 'limits' | 'recordTypes' | 'prefixes'> & { mailbox?: MailboxSettings },
+  config?: Pick<Config, 'limits' | 'recordTypes' | 'prefixes' | 'signing'> & { mailbox?: MailboxSettings },
 ): Promise<{ options: Omit<DecideRawOptions, 'file'>; close: () => Promise<void> }> {
   const defaults = configSchema.parse({ mailboxes: [{ address: 'postroom@localhost' }] });
   const store = await openSqliteStore(':memory:', { synchronous: 'normal' });
@@ -15,6 +16,11 @@ export async function openDecideSandbox(
       mailbox: config?.mailbox ?? (defaults.mailboxes[0] as MailboxSettings),
       recordTypes: config?.recordTypes ?? defaults.recordTypes,
       prefixes: config?.prefixes ?? defaults.prefixes,
+      // Without a configured key the real one lives in the real store; a random one verifies nothing.
+      signing: {
+        secret: config?.signing.secret || randomBytes(32).toString('base64url'),
+        domain: config?.signing.domain ?? defaults.signing.domain,
+      },
       limits: config?.limits ?? defaults.limits,
     },
     close: () => store.close(),

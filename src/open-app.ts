@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { App } from './cli/app.ts';
@@ -21,7 +22,16 @@ export async function openAppFromConfig(
   const blobs = new FsBlobStore(config.dataDir);
   const view = new SpoolView(config.dataDir, blobs);
   const store = await openStore(config.database.url, config.dataDir, { role: options.role ?? 'intake' });
+  let secret = config.signing.secret;
+  try {
+    // The first process to start writes it; every later one, on any node, reads the same key.
+    if (secret === '') secret = await store.ensureSetting('signing_secret', randomBytes(32).toString('base64url'));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return {
+    signing: { secret, domain: config.signing.domain },
     config,
     configFile,
     store,

@@ -10,6 +10,7 @@ import type {
   ParseLimits,
   Prefixes,
   RecordTypeSettings,
+  SigningSettings,
 } from './decide/context.ts';
 import { decide } from './pipeline.ts';
 import type { BlobStore } from './store/blob-store.ts';
@@ -37,6 +38,7 @@ export interface RunnerContext {
   mailboxes: readonly MailboxRunSettings[];
   recordTypes: Readonly<Record<string, RecordTypeSettings>>;
   prefixes: Prefixes;
+  signing: SigningSettings;
   limits: ParseLimits;
   log: Logger;
   owner: string;
@@ -175,6 +177,7 @@ export class Runner {
         mailbox,
         recordTypes: ctx.recordTypes,
         prefixes: ctx.prefixes,
+        signing: ctx.signing,
         limits: ctx.limits,
         store: ctx.store,
         blobs: ctx.blobs,

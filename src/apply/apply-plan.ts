@@ -2,6 +2,7 @@ import { PostroomError } from '../core/errors.ts';
 import type { MessageRow, TraceStep } from '../core/message.ts';
 import type { Plan, PlanNotice } from '../core/plan.ts';
 import type { RecordTypeSettings } from '../decide/context.ts';
+import { formatRecordNumber } from '../domain/records/record-number.ts';
 import type { Store, StoreWriter } from '../store/store.ts';
 
 export interface ApplyResult {
@@ -130,8 +131,7 @@ async function applyRecord(
   const type = recordTypes[change.type];
   if (!type)
     throw new PostroomError('internal', `record type ${change.type} is not configured (recordTypes)`);
-  const n = await tx.allocateNumber(change.type);
-  const number = `${type.prefix}${String(n).padStart(type.digits, '0')}`;
+  const number = formatRecordNumber(type, await tx.allocateNumber(change.type));
   const recordId = await tx.insertRecord({
     type: change.type,
     number,
@@ -141,6 +141,13 @@ async function applyRecord(
     createdAt: now,
     updatedAt: now,
   });
+  if (change.claimKey !== undefined) {
+    const owner = await tx.claimMessageRecord(change.claimKey, recordId, message.id);
+    // Rolls this transaction back: the copy is decided again and joins the record that won.
+    if (owner !== recordId)
+      throw new PostroomError('record_race', `the same mail opened ${owner} a moment ago; this copy joins it`);
+  }
+  for (const address of change.watchers ?? []) await tx.addWatcher(recordId, address);
   await tx.insertEntry({ recordId, messageRef: message.id, kind: 'created', text: change.firstText, now });
   return { recordId, recordNumber: number };
 }

@@ -14,6 +14,8 @@ export interface App {
   /** Message ids shown in spool/incoming (waiting, or finished by a process that died before moving them). */
   spoolIncomingIds?: () => Promise<number[]>;
   log: Logger;
+  /** the Message-ID signing key and domain: from the config, or generated once and kept in the store */
+  signing: { secret: string; domain: string };
   close(): Promise<void>;
 }
 

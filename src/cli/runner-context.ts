@@ -13,6 +13,7 @@ export function runnerContext(app: App): RunnerContext {
     mailboxes: config.mailboxes,
     recordTypes: config.recordTypes,
     prefixes: config.prefixes,
+    signing: app.signing,
     limits: config.limits,
     log: app.log,
     owner: newOwnerId(),

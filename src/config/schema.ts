@@ -167,6 +167,8 @@ const recordTypeSchema = z.strictObject({
       `${describeValue(iss.input)} is not a valid prefix; use 1 to 16 upper-case letters, digits, _ or -, starting with a letter`,
   }),
   digits: wholeNumber(3, 12),
+  // ServiceNow numbers start high (INC0010001); the first record of the type gets this number.
+  start: wholeNumber(1).default(1),
 });
 
 /** An access token for XOAUTH2: literal, from an environment variable, or printed by a command. */
@@ -222,6 +224,8 @@ const connectorFields = {
   loopbackMaxMessages: wholeNumber(1, 1_000_000),
   loopbackKey: z.enum(['sender', 'sender+subject'], { error: expecting('sender or sender+subject') }),
   processIfLoopbackDetected: flag(),
+  // The same mail to two monitored addresses: merge = one record; separate = one per mailbox.
+  fanOut: z.enum(['merge', 'separate'], { error: expecting('merge or separate') }),
 };
 
 const profileSchema = z.strictObject({
@@ -238,6 +242,7 @@ const profileSchema = z.strictObject({
   loopbackMaxMessages: connectorFields.loopbackMaxMessages.optional(),
   loopbackKey: connectorFields.loopbackKey.optional(),
   processIfLoopbackDetected: connectorFields.processIfLoopbackDetected.optional(),
+  fanOut: connectorFields.fanOut.optional(),
 });
 
 const mailboxSchema = z.strictObject({
@@ -262,6 +267,7 @@ const mailboxSchema = z.strictObject({
   loopbackMaxMessages: connectorFields.loopbackMaxMessages.default(40),
   loopbackKey: connectorFields.loopbackKey.default('sender'),
   processIfLoopbackDetected: connectorFields.processIfLoopbackDetected.default(false),
+  fanOut: connectorFields.fanOut.default('merge'),
 });
 
 /** Subject prefixes that mark a forward or a reply (seed 001); compared case-insensitively. */
@@ -361,6 +367,17 @@ export const configSchema = z
       )
       .prefault({ CASE: { prefix: 'CASE', digits: 7 } }),
     prefixes: prefixesSchema.prefault({}),
+    signing: z
+      .strictObject({
+        // HMAC key for the Message-IDs we send; "" = one generated at first start and kept in the
+        // database, so every node of a cluster uses the same. Set it to rotate or to share across installs.
+        secret: z
+          .string({ error: expecting('a secret of at least 16 characters, e.g. ${POSTROOM_SECRET}') })
+          .refine((s) => s === '' || s.length >= 16, { error: 'must be empty (generated) or at least 16 characters' })
+          .default(''),
+        domain: text('a domain name for Message-IDs, e.g. support.example.com').default('postroom.localhost'),
+      })
+      .prefault({}),
     profiles: z
       .record(z.string(), profileSchema, { error: expecting('a mapping of profile names') })
       .default({}),

@@ -72,14 +72,17 @@ limits:
 
 # Kinds of record created from mail. Each record gets a number: prefix plus a zero-padded counter
 # with the given digits (3-12), e.g. CASE0000042. Prefix: capital letter first, then up to 15
-# capitals, digits, _ or -. Default: a single CASE type.
+# capitals, digits, _ or -. start: the first number (ServiceNow style INC0010001: start 10001).
+# Default: a single CASE type.
 recordTypes:
   CASE:
     prefix: CASE
     digits: 7
-  # TICKET:
-  #   prefix: TKT
-  #   digits: 6
+    start: 1
+  # INC:
+  #   prefix: INC
+  #   digits: 7
+  #   start: 10001
 
 # Driver profiles (Siebel): shared settings that mailboxes name with \`profile:\`; a mailbox's
 # own settings win. Any mailbox key below except address and profile may be set here.
@@ -92,6 +95,13 @@ profiles: {}
 prefixes:
   forward: ["fw:", "fwd:", "wg:", "tr:", "rv:", "i:", "vs:", "vl:", "doorst:", "fs:", "enc:", "pd:", "rif:", "пересл:", "转发:", "轉寄:", "fw：", "转发："]
   reply: ["re:", "aw:", "r:", "sv:", "antw:", "réf:", "ref:", "odp:", "vá:", "ynt:", "atb:", "res:", "отв:", "ответ:", "回复:", "答复:", "回覆:", "re：", "回复：", "accepted:", "tentative:", "declined:"]
+
+# Message-IDs of mail Postroom sends are signed, so a reply's In-Reply-To can be trusted.
+signing:
+  # HMAC key; "" (default) generates one at first start and keeps it in the database.
+  secret: ""
+  # Domain part of our Message-IDs. Default postroom.localhost.
+  domain: postroom.localhost
 
 # Monitored addresses: mail to each creates or updates records of its recordType.
 # At least one is required; each address may appear once (case does not matter).
@@ -130,6 +140,8 @@ mailboxes:
     loopbackMaxMessages: 40
     loopbackKey: sender
     processIfLoopbackDetected: false
+    # The same mail to two monitored addresses: merge (one record, default) or separate.
+    fanOut: merge
   # - address: billing@example.com
   #   recordType: TICKET
 `;

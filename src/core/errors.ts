@@ -43,6 +43,10 @@ export const errorCodes = {
     temporary: false,
     help: 'The raw bytes of this message are no longer in blob storage (deleted processed mail?); it cannot be processed again.',
   },
+  record_race: {
+    temporary: true,
+    help: 'Another copy of the same mail (sent to two monitored addresses) opened its record at the same moment; this copy is decided again and joins that record.',
+  },
   lease_lost: {
     temporary: true,
     help: 'Another worker took this message over (our lease expired); the other worker finishes it.',

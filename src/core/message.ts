@@ -45,6 +45,8 @@ export interface MessageRow {
   mailClass: string | null;
   /** the sender passed the loopback limit but the mailbox processes such mail (processIfLoopbackDetected) */
   loopbackCandidate: boolean;
+  /** SMTP: who connected (remoteAddress, helo, mailFrom); null for other sources */
+  envelope: { remoteAddress: string | null; helo: string | null; mailFrom: string | null } | null;
 }
 
 /** One step of the decision trace: what a stage looked at, what it concluded, and why. */

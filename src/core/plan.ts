@@ -39,7 +39,17 @@ export interface ReportPart {
 }
 
 export type RecordChange =
-  | { kind: 'create'; type: string; subject: string; requester: string; firstText: string }
+  | {
+      kind: 'create';
+      type: string;
+      subject: string;
+      requester: string;
+      firstText: string;
+      /** one record per Message-ID (per mailbox with fanOut: separate): the claim apply makes */
+      claimKey?: string;
+      /** To and Cc of the first mail: they may add to the record later */
+      watchers?: string[];
+    }
   /** entryKind: reply, forward, bounce, read_receipt … as the record's history shows it */
   | { kind: 'attach'; recordId: number; text: string; entryKind?: string };
 

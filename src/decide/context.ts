@@ -21,6 +21,7 @@ export interface MailboxSettings {
   loopbackMaxMessages: number;
   loopbackKey: 'sender' | 'sender+subject';
   processIfLoopbackDetected: boolean;
+  fanOut?: 'merge' | 'separate';
 }
 
 export interface Prefixes {
@@ -31,6 +32,14 @@ export interface Prefixes {
 export interface RecordTypeSettings {
   prefix: string;
   digits: number;
+  /** the first number of the type; default 1 */
+  start?: number;
+}
+
+export interface SigningSettings {
+  /** HMAC key of our Message-IDs */
+  secret: string;
+  domain: string;
 }
 
 /** What every stage may read. Nothing here can write to the store. */
@@ -39,6 +48,7 @@ export interface DecideContext {
   mailbox: MailboxSettings;
   recordTypes: Readonly<Record<string, RecordTypeSettings>>;
   prefixes: Prefixes;
+  signing: SigningSettings;
   limits: ParseLimits;
   store: StoreReader;
   blobs: BlobStore;
@@ -54,7 +64,7 @@ export interface Draft {
   /** the stored message and record a notice concerns (screen found it, route uses it) */
   noticeLink?: PlanNotice;
   /** the record this mail's thread headers lead to */
-  thread?: { recordId: number; number: string; why: string };
+  thread?: { recordId: number; number: string; why: string; strength: 'strong' | 'weak' };
   record?: RecordChange;
   outcome?: 'created' | 'attached' | 'ignored';
 }

@@ -5,7 +5,14 @@ import type { Categorization, Category, LoopDetails, MailClass, Notice, Screenin
 import { decide } from '../pipeline.ts';
 import { MemoryBlobStore } from '../store/blobs/memory-blobs.ts';
 import type { StoreReader } from '../store/store.ts';
-import type { DecideContext, MailboxSettings, ParseLimits, Prefixes, RecordTypeSettings } from './context.ts';
+import type {
+  DecideContext,
+  MailboxSettings,
+  ParseLimits,
+  Prefixes,
+  RecordTypeSettings,
+  SigningSettings,
+} from './context.ts';
 
 /** One file as `postroom decide --json` prints it. Field names are a contract: add, never rename. */
 export interface DecideReport {
@@ -50,6 +57,7 @@ export interface DecideRawOptions {
   mailbox: MailboxSettings;
   recordTypes: Readonly<Record<string, RecordTypeSettings>>;
   prefixes: Prefixes;
+  signing: SigningSettings;
   limits: ParseLimits;
   now?: () => number;
 }
@@ -88,12 +96,14 @@ export async function decideRaw(raw: Buffer, options: DecideRawOptions): Promise
     duplicates: 0,
     mailClass: null,
     loopbackCandidate: false,
+    envelope: null,
   };
   const ctx: DecideContext = {
     message,
     mailbox: options.mailbox,
     recordTypes: options.recordTypes,
     prefixes: options.prefixes,
+    signing: options.signing,
     limits: options.limits,
     store: options.store,
     blobs,

@@ -66,6 +66,11 @@ export async function startSmtpIntake(
         mailboxes: targets,
         source: 'smtp',
         origin: session.remoteAddress,
+        envelope: {
+          remoteAddress: session.remoteAddress || null,
+          helo: session.hostNameAppearsAs || null,
+          mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address || '' : null,
+        },
       });
       if (stream.sizeExceeded) throw smtpError(552, `5.3.4 message exceeds ${settings.maxMessageSize} bytes`);
       const ids = stored.rows.map((r) => `${r.id}${r.duplicate ? ' (duplicate)' : ''}`).join(', ');

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { IntakeSource } from '../core/message.ts';
 import type { BlobStore } from '../store/blob-store.ts';
-import type { SpoolResult, Store } from '../store/store.ts';
+import type { Envelope, SpoolResult, Store } from '../store/store.ts';
 import { HeaderPeek } from './header-summary.ts';
 
 export interface SpoolTarget {
@@ -11,6 +11,8 @@ export interface SpoolTarget {
   origin: string | null;
   /** A connector's own key (POP3 UIDL, IMAP UIDVALIDITY/UID); default: the raw bytes' hash. */
   dedupeKey?: string;
+  /** SMTP: the connecting client, for SPF when identify checks trust */
+  envelope?: Envelope;
 }
 
 export interface SpoolContext {
@@ -57,6 +59,7 @@ export async function spoolRaw(
       subject: summary.subject,
       from: summary.from,
       receivedAt: ctx.now(),
+      envelope: target.envelope ?? null,
     });
     rows.push({ ...result, mailbox });
     // Duplicates too: the first delivery may have been committed by a process that died before

@@ -210,6 +210,50 @@ class Reader implements StoreReader {
     });
   }
 
+  async findWatermark(token: string): Promise<number | undefined> {
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('watermarks').select('record_id').where('token', '=', token).executeTakeFirst();
+      return row === undefined ? undefined : Number(row.record_id);
+    });
+  }
+
+  async findRecordByNumber(number: string): Promise<RecordRow | undefined> {
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('records').selectAll().where('number', '=', number).executeTakeFirst();
+      return row && toRecordRow(row);
+    });
+  }
+
+  async findMessageRecord(messageId: string): Promise<{ recordId: number; messageRef: number } | undefined> {
+    return storeCall(async () => {
+      const row = await this.db
+        .selectFrom('message_records')
+        .select(['record_id', 'message_ref'])
+        .where('message_id', '=', messageId)
+        .executeTakeFirst();
+      return row && { recordId: Number(row.record_id), messageRef: Number(row.message_ref) };
+    });
+  }
+
+  async isWatcher(recordId: number, address: string): Promise<boolean> {
+    return storeCall(async () => {
+      const row = await this.db
+        .selectFrom('record_watchers')
+        .select('address')
+        .where('record_id', '=', recordId)
+        .where('address', '=', address.toLowerCase())
+        .executeTakeFirst();
+      return row !== undefined;
+    });
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('engine_settings').select('value').where('name', '=', name).executeTakeFirst();
+      return row?.value;
+    });
+  }
+
   async findEntryRecord(messageRef: number): Promise<number | undefined> {
     return storeCall(async () => {
       const row = await this.db
@@ -394,6 +438,32 @@ class Writer extends Reader implements StoreWriter {
       .execute();
   }
 
+  async insertWatermark(token: string, recordId: number, now: number): Promise<void> {
+    await this.db.insertInto('watermarks').values({ token, record_id: recordId, created_at: now }).execute();
+  }
+
+  async claimMessageRecord(messageId: string, recordId: number, messageRef: number): Promise<number> {
+    await this.db
+      .insertInto('message_records')
+      .values({ message_id: messageId, record_id: recordId, message_ref: messageRef })
+      .onConflict((oc) => oc.column('message_id').doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('message_records')
+      .select('record_id')
+      .where('message_id', '=', messageId)
+      .executeTakeFirstOrThrow();
+    return Number(row.record_id);
+  }
+
+  async addWatcher(recordId: number, address: string): Promise<void> {
+    await this.db
+      .insertInto('record_watchers')
+      .values({ record_id: recordId, address: address.toLowerCase() })
+      .onConflict((oc) => oc.columns(['record_id', 'address']).doNothing())
+      .execute();
+  }
+
   async insertNotice(n: NoticeRow): Promise<boolean> {
     const result = await this.db
       .insertInto('notices')
@@ -457,6 +527,22 @@ export class KyselyStore extends Reader implements Store {
     this.dialect = dialect;
   }
 
+  async ensureSetting(name: string, value: string): Promise<string> {
+    return storeCall(async () => {
+      await this.kysely
+        .insertInto('engine_settings')
+        .values({ name, value })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      const row = await this.kysely
+        .selectFrom('engine_settings')
+        .select('value')
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
+      return row.value;
+    });
+  }
+
   async spool(m: NewMessage): Promise<SpoolResult> {
     return storeCall(() =>
       this.inTransaction(async (trx) => {
@@ -472,6 +558,7 @@ export class KyselyStore extends Reader implements Store {
             subject: txt(m.subject),
             from_addr: txt(m.from),
             received_at: m.receivedAt,
+            envelope: m.envelope ? txt(JSON.stringify(m.envelope)) : null,
           })
           .onConflict((oc) => oc.columns(['mailbox', 'dedupe_key']).doNothing())
           .returning('id')

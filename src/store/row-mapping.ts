@@ -37,6 +37,7 @@ export function toMessageRow(r: Selectable<MessagesTable>): MessageRow {
     duplicates: Number(r.duplicates),
     mailClass: r.mail_class ?? null,
     loopbackCandidate: Number(r.loopback_candidate ?? 0) === 1,
+    envelope: parseEnvelope(r.envelope ?? null),
   };
 }
 
@@ -84,6 +85,17 @@ export function toNoticeRow(r: Selectable<NoticesTable>): NoticeRow {
     recipients,
     createdAt: Number(r.created_at),
   };
+}
+
+function parseEnvelope(text: string | null): MessageRow['envelope'] {
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+    return { remoteAddress: str(v['remoteAddress']), helo: str(v['helo']), mailFrom: str(v['mailFrom']) };
+  } catch {
+    return null;
+  }
 }
 
 /** The stored trace column; a damaged one reads as empty rather than breaking a listing. */

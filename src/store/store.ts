@@ -22,6 +22,14 @@ export interface NewMessage {
   subject: string | null;
   from: string | null;
   receivedAt: number;
+  /** SMTP only: who connected and what they said, for SPF */
+  envelope?: Envelope | null;
+}
+
+export interface Envelope {
+  remoteAddress: string | null;
+  helo: string | null;
+  mailFrom: string | null;
 }
 
 export interface SpoolResult {
@@ -85,6 +93,13 @@ export interface StoreReader {
   getNotice(messageRef: number): Promise<NoticeRow | undefined>;
   listNotices(filter: { originalMessageId?: string; recordId?: number }): Promise<NoticeRow[]>;
   getAddressStatus(address: string): Promise<AddressStatusRow | undefined>;
+  /** The record a watermark token of mail we sent belongs to. */
+  findWatermark(token: string): Promise<number | undefined>;
+  findRecordByNumber(number: string): Promise<RecordRow | undefined>;
+  /** The record a Message-ID first went to (the same mail reaching another monitored address). */
+  findMessageRecord(messageId: string): Promise<{ recordId: number; messageRef: number } | undefined>;
+  isWatcher(recordId: number, address: string): Promise<boolean>;
+  getSetting(name: string): Promise<string | undefined>;
 }
 
 export interface FinishFields {
@@ -126,6 +141,13 @@ export interface StoreWriter extends StoreReader {
   recordSent(messageId: string, recordId: number, now: number): Promise<void>;
   /** false when this message's notice is already stored (a replay): nothing else is counted then. */
   insertNotice(notice: NoticeRow): Promise<boolean>;
+  insertWatermark(token: string, recordId: number, now: number): Promise<void>;
+  /**
+   * Records that this Message-ID went to this record; when another message already did, nothing
+   * changes and that record is returned (the caller attaches instead of creating).
+   */
+  claimMessageRecord(messageId: string, recordId: number, messageRef: number): Promise<number>;
+  addWatcher(recordId: number, address: string): Promise<void>;
   /** A hard bounce: the address is marked as bouncing (and counted). */
   markBouncing(b: { address: string; status: string; reason: string; noticeRef: number; now: number }): Promise<void>;
 }
@@ -160,6 +182,8 @@ export interface MailboxState {
 /** The store: one interface, SQLite and PostgreSQL behind it. */
 export interface Store extends StoreReader, MailboxState {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Engine-wide settings that must be the same on every node (the signing secret); first writer wins. */
+  ensureSetting(name: string, value: string): Promise<string>;
   /** Commits the spool row (or counts a duplicate delivery). Called only after the raw bytes are durable. */
   spool(message: NewMessage): Promise<SpoolResult>;
   /** Leases up to `limit` messages that are due: queued, deferred and due, or processing with an expired lease. */

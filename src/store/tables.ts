@@ -27,6 +27,8 @@ export interface MessagesTable {
   duplicates: Generated<number>;
   mail_class: string | null;
   loopback_candidate: Generated<number>;
+  /** JSON of the SMTP envelope (remoteAddress, helo, mailFrom); null for other sources */
+  envelope: string | null;
 }
 
 export interface DeliveriesTable {
@@ -103,6 +105,28 @@ export interface AddressStatusTable {
   updated_at: number;
 }
 
+export interface WatermarksTable {
+  token: string;
+  record_id: number;
+  created_at: number;
+}
+
+export interface MessageRecordsTable {
+  message_id: string;
+  record_id: number;
+  message_ref: number;
+}
+
+export interface RecordWatchersTable {
+  record_id: number;
+  address: string;
+}
+
+export interface EngineSettingsTable {
+  name: string;
+  value: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -143,5 +167,61 @@ export interface Database {
   sent_messages: SentMessagesTable;
   notices: NoticesTable;
   address_status: AddressStatusTable;
+  watermarks: WatermarksTable;
+  message_records: MessageRecordsTable;
+  record_watchers: RecordWatchersTable;
+  engine_settings: EngineSettingsTable;
   schema_migrations: SchemaMigrationsTable;
+  directory_parties: DirectoryPartiesTable;
+  directory_addresses: DirectoryAddressesTable;
+  directory_companies: DirectoryCompaniesTable;
+  directory_company_domains: DirectoryCompanyDomainsTable;
+  directory_projects: DirectoryProjectsTable;
+  directory_project_members: DirectoryProjectMembersTable;
+}
+
+/** The directory (issue 5): users and contacts (`kind`), their addresses, companies, projects. */
+export interface DirectoryPartiesTable {
+  id: string;
+  kind: string;
+  name: string;
+  company_id: string | null;
+  locked_out: number;
+  updated_at: number;
+}
+
+export interface DirectoryAddressesTable {
+  address: string;
+  party_id: string;
+  ordinal: number;
+  local_lower: string;
+  domain: string;
+}
+
+export interface DirectoryCompaniesTable {
+  id: string;
+  name: string;
+  primary_contact: string | null;
+  updated_at: number;
+}
+
+export interface DirectoryCompanyDomainsTable {
+  domain: string;
+  company_id: string;
+  ordinal: number;
+}
+
+export interface DirectoryProjectsTable {
+  id: string;
+  project_key: string;
+  name: string;
+  active: number;
+  updated_at: number;
+}
+
+export interface DirectoryProjectMembersTable {
+  project_id: string;
+  party_id: string;
+  active: number;
+  ordinal: number;
 }

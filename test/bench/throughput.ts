@@ -169,6 +169,7 @@ export async function measureRunner(spooled: SpooledCorpus, workers: number, pro
     const app: App = {
       config,
       configFile: undefined,
+      signing: { secret: 'bench-signing-secret-0123456789', domain: 'postroom.bench' },
       store,
       blobs,
       showInSpool: async (id, sha256, state) => {

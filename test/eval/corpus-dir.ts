@@ -9,7 +9,10 @@ const repoRoot = resolve(import.meta.dirname, '..', '..');
  * null when neither exists, so the scorer can report the corpus as skipped.
  */
 export function corpusDir(name: string): string | null {
-  for (const dir of [join(repoRoot, 'test', 'corpora', name), join(repoRoot, '..', 'shared', 'corpora', name)])
+  for (const dir of [
+    join(repoRoot, 'test', 'corpora', name),
+    join(repoRoot, '..', 'shared', 'corpora', name),
+  ])
     if (existsSync(dir)) return dir;
   return null;
 }

@@ -73,7 +73,8 @@ interface DiscourseCase {
 
 export async function evaluate(): Promise<EvalRow[]> {
   const sandbox = await openDecideSandbox();
-  const decide = (raw: Buffer, file: string): Promise<DecideReport> => decideRaw(raw, { ...sandbox.options, file });
+  const decide = (raw: Buffer, file: string): Promise<DecideReport> =>
+    decideRaw(raw, { ...sandbox.options, file });
   try {
     return [...(await replyTrimming(decide)), ...(await discourseReceiver(decide))];
   } finally {
@@ -104,7 +105,12 @@ async function replyTrimming(decide: Decide): Promise<EvalRow[]> {
     const elidedFile = join(dir, 'elided', name);
     if (existsSync(elidedFile)) {
       const want = readFileSync(elidedFile, 'utf8');
-      count(elided, normalize(report.removedText) === normalize(want), name, `got ${clip(report.removedText)}`);
+      count(
+        elided,
+        normalize(report.removedText) === normalize(want),
+        name,
+        `got ${clip(report.removedText)}`,
+      );
     }
   }
   return [text, elided];
@@ -129,8 +135,15 @@ async function discourseReceiver(decide: Decide): Promise<EvalRow[]> {
       target: null,
       skipped: '../shared/corpora/discourse-receiver not found (GPL corpus kept outside the tree)',
     }));
-  const cases = (JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { cases: DiscourseCase[] }).cases;
-  const [sender, subject, note, reply, removed] = metrics.map((m) => row(corpus, m, null)) as [Row, Row, Row, Row, Row];
+  const cases = (JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { cases: DiscourseCase[] })
+    .cases;
+  const [sender, subject, note, reply, removed] = metrics.map((m) => row(corpus, m, null)) as [
+    Row,
+    Row,
+    Row,
+    Row,
+    Row,
+  ];
   for (const c of cases) {
     const e = c.expected;
     const wantsForward = e.kind === 'forward';
@@ -146,12 +159,27 @@ async function discourseReceiver(decide: Decide): Promise<EvalRow[]> {
       if (e.original_subject !== undefined)
         count(subject, f?.subject === e.original_subject, c.file, `got ${clip(f?.subject ?? 'null')}`);
       if (e.forwarder_comment !== undefined)
-        count(note, normalize(f?.note ?? '') === normalize(e.forwarder_comment), c.file, `got ${clip(f?.note ?? 'null')}`);
+        count(
+          note,
+          normalize(f?.note ?? '') === normalize(e.forwarder_comment),
+          c.file,
+          `got ${clip(f?.note ?? 'null')}`,
+        );
     }
     if (e.reply_text !== undefined)
-      count(reply, normalize(report.replyText) === normalize(e.reply_text), c.file, `got ${clip(report.replyText)}`);
+      count(
+        reply,
+        normalize(report.replyText) === normalize(e.reply_text),
+        c.file,
+        `got ${clip(report.replyText)}`,
+      );
     if (e.elided_text !== undefined)
-      count(removed, normalize(report.removedText) === normalize(e.elided_text), c.file, `got ${clip(report.removedText)}`);
+      count(
+        removed,
+        normalize(report.removedText) === normalize(e.elided_text),
+        c.file,
+        `got ${clip(report.removedText)}`,
+      );
   }
   return [sender, subject, note, reply, removed];
 }

@@ -43,9 +43,24 @@ export async function evaluate(): Promise<EvalRow[]> {
   const metrics = ['leaf count', 'leaf content types', 'non-text leaf bytes (sha1)', 'text leaf in body'];
   const dir = corpusDir('mime4j-structure');
   if (!dir) {
-    return metrics.map((metric) => ({ corpus, metric, hits: 0, total: 0, target: null, skipped: 'corpus absent: test/corpora/mime4j-structure' }));
+    return metrics.map((metric) => ({
+      corpus,
+      metric,
+      hits: 0,
+      total: 0,
+      target: null,
+      skipped: 'corpus absent: test/corpora/mime4j-structure',
+    }));
   }
-  const rows = metrics.map((metric) => ({ corpus, metric, hits: 0, total: 0, target: 0.95 as number | null, misses: [] as string[] }));
+  const rows = metrics.map((metric) => ({
+    corpus,
+    metric,
+    hits: 0,
+    total: 0,
+    // The issue sets no target for MIME structure: reported (misses are mailsplit's tree choices).
+    target: null as number | null,
+    misses: [] as string[],
+  }));
   const score = (i: number, ok: boolean, miss: string): void => {
     const row = rows[i] as (typeof rows)[number];
     row.total += 1;
@@ -66,21 +81,37 @@ export async function evaluate(): Promise<EvalRow[]> {
       const others = leaves.filter((l) => !isBody(l));
       const attachments = report.attachments.filter((a) => a.contentType !== 'message/rfc822');
 
-      score(0, attachments.length === others.length, `${file}: ${attachments.length} attachments, want ${others.length}`);
+      score(
+        0,
+        attachments.length === others.length,
+        `${file}: ${attachments.length} attachments, want ${others.length}`,
+      );
       const gotTypes = attachments.map((a) => a.contentType).sort();
       const wantTypes = others.map((l) => l.content_type.toLowerCase()).sort();
-      score(1, gotTypes.join() === wantTypes.join(), `${file}: ${gotTypes.join(', ')} (want ${wantTypes.join(', ')})`);
+      score(
+        1,
+        gotTypes.join() === wantTypes.join(),
+        `${file}: ${gotTypes.join(', ')} (want ${wantTypes.join(', ')})`,
+      );
 
       const sha1s = new Set(attachments.map((a) => sha1(bytes.get(a.sha256) ?? Buffer.alloc(0))));
       for (const leaf of others)
-        score(2, sha1s.has(leaf.sha1), `${file}: ${leaf.content_type} leaf ${leaf.decoded_file} not among the attachments`);
+        score(
+          2,
+          sha1s.has(leaf.sha1),
+          `${file}: ${leaf.content_type} leaf ${leaf.decoded_file} not among the attachments`,
+        );
 
       const text = collapse(report.text);
       const html = collapse(report.html ?? '');
       for (const leaf of leaves.filter(isBody)) {
         const want = collapse(readLeaf(dir, leaf));
         const body = leaf.content_type === 'text/html' ? html : text;
-        score(3, body.includes(want), `${file}: ${leaf.decoded_file} not in ${leaf.content_type === 'text/html' ? 'html' : 'text'}`);
+        score(
+          3,
+          body.includes(want),
+          `${file}: ${leaf.decoded_file} not in ${leaf.content_type === 'text/html' ? 'html' : 'text'}`,
+        );
       }
     }
   } finally {
@@ -100,7 +131,10 @@ function readLeaf(dir: string, leaf: Leaf): string {
   }
 }
 
-async function attachmentBytes(raw: Buffer, limits: Parameters<typeof parseMessage>[2]): Promise<Map<string, Buffer>> {
+async function attachmentBytes(
+  raw: Buffer,
+  limits: Parameters<typeof parseMessage>[2],
+): Promise<Map<string, Buffer>> {
   const blobs = new MemoryBlobStore();
   const { sha256 } = await blobs.put(Readable.from([raw]));
   const parsed = await parseMessage(blobs, sha256, limits);

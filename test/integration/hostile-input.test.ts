@@ -2,7 +2,7 @@
 // ends processed or failed with a reason, the worker never dies, the good mail after them is
 // processed, and nothing is written outside the data folder. Once in-process (the runner as the
 // engine runs it) and once through `postroom ingest --process`, as a user would run it.
-import { defaultPrefixes, mailboxSettings } from '../support/settings.ts';
+import { defaultPrefixes, mailboxSettings, testSigning } from '../support/settings.ts';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
@@ -242,6 +242,7 @@ describe('hostile input', { timeout: 120_000 }, () => {
       mailboxes: [mailboxSettings(mailbox, { loopbackDetectionInterval: 0 })],
       recordTypes: { CASE: { prefix: 'CASE', digits: 7 } },
       prefixes: defaultPrefixes,
+    signing: testSigning,
       limits,
       log: silentLog,
       owner: newOwnerId(),

@@ -1,6 +1,6 @@
 // Parse and apply through the real runner on SQLite: charsets, inline cid parts, attachments,
 // Siebel's "delete processed messages", and reprocessing a quarantined message after a fix.
-import { defaultPrefixes, mailboxSettings } from '../support/settings.ts';
+import { defaultPrefixes, mailboxSettings, testSigning } from '../support/settings.ts';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -25,6 +25,7 @@ function context(t: TestStore, overrides: Partial<RunnerContext> = {}): RunnerCo
     ],
     recordTypes: { CASE: { prefix: 'CASE', digits: 7 } },
     prefixes: defaultPrefixes,
+    signing: testSigning,
     limits,
     log: silentLog,
     owner: 'test/1/x',

@@ -311,6 +311,16 @@ for (const backend of backends()) {
       const held = await show(storm.find((m) => m.state === 'loopback')!.id);
       assert.ok(held.trace.some((t) => /mails from robot@example\.com within 600s/.test(t.why)), 'the trace says why');
 
+      // A reprocess reaches the same verdict: the window ends at each message's own arrival.
+      const tenth = storm.find((m) => m.messageId === 'storm-9@example.com')!;
+      const eleventh = storm.find((m) => m.messageId === 'storm-10@example.com')!;
+      assert.equal((await cli('messages', 'reprocess', String(tenth.id), String(eleventh.id))).code, 0);
+      await waitFor(async () => (await settled('storm@localhost')).length === 100, 20_000, 'reprocessed');
+      const again = await settled('storm@localhost');
+      assert.equal(again.find((m) => m.id === tenth.id)?.state, 'processed');
+      assert.equal(again.find((m) => m.id === tenth.id)?.record, tenth.record, 'the same record, not a second one');
+      assert.equal(again.find((m) => m.id === eleventh.id)?.state, 'loopback');
+
       const flagged = await settled('flagged@localhost');
       assert.equal(flagged.filter((m) => m.state === 'processed').length, 100, 'processIfLoopbackDetected: all continue');
       assert.equal(flagged.filter((m) => m.loopbackCandidate).length, 90, 'the 90 over the limit are flagged');

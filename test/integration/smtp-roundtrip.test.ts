@@ -90,7 +90,7 @@ for (const backend of backends()) {
       const trace = JSON.parse((await cli('messages', 'trace', String(m.id), '--json')).stdout) as { stage: string; concluded: string }[];
       assert.deepEqual(
         trace.map((t) => t.stage),
-        ['parse', 'categorize', 'route', 'apply'],
+        ['parse', 'screen', 'categorize', 'route', 'apply'],
       );
       assert.equal(trace.at(-1)?.concluded, 'created CASE0000001');
     });
@@ -133,7 +133,7 @@ for (const backend of backends()) {
       assert.equal(listed?.record, 'CASE0000002', 'attached, not a new record');
       const shown = JSON.parse((await cli('messages', 'show', String(listed?.id), '--json')).stdout) as { outcome: string; trace: { concluded: string }[] };
       assert.equal(shown.outcome, 'attached');
-      assert.ok(shown.trace.some((t) => t.concluded === 'reply to CASE0000002'));
+      assert.ok(shown.trace.some((t) => t.concluded === 'thread-header → CASE0000002 (strong)'), 'the trace names the evidence');
 
       // Our own outgoing mail for that record (the outbound stage records it like this).
       const store = await openStore(url, `${dir}/data`);

@@ -9,3 +9,6 @@ export function mailboxSettings(address: string, overrides: Partial<MailboxRunSe
 }
 
 export const defaultPrefixes = defaults.prefixes;
+
+/** A fixed signing key for tests that build a runner context by hand. */
+export const testSigning = { secret: 'test-signing-secret-0123456789', domain: 'postroom.test' };

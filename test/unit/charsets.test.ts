@@ -8,11 +8,19 @@ import { decodeHeaderValue } from '../../src/decide/parse/header-words.ts';
 import { parseMessage } from '../../src/decide/parse/parse-message.ts';
 import { MemoryBlobStore } from '../../src/store/blobs/memory-blobs.ts';
 
-const limits = { headerSize: 1 << 20, mimeDepth: 20, parts: 500, attachments: 100, attachmentsTotalSize: 1 << 28 };
+const limits = {
+  headerSize: 1 << 20,
+  mimeDepth: 20,
+  parts: 500,
+  attachments: 100,
+  attachmentsTotalSize: 1 << 28,
+};
 
 async function parse(raw: Buffer | string) {
   const blobs = new MemoryBlobStore();
-  const { sha256 } = await blobs.put(Readable.from([Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'latin1')]));
+  const { sha256 } = await blobs.put(
+    Readable.from([Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'latin1')]),
+  );
   return parseMessage(blobs, sha256, limits);
 }
 
@@ -20,7 +28,11 @@ describe('decodeText', () => {
   const samples: [string, string, Buffer][] = [
     ['Shift_JIS', 'お問い合わせ', iconv.encode('お問い合わせ', 'shift_jis')],
     ['EUC-JP', 'お問い合わせ', iconv.encode('お問い合わせ', 'euc-jp')],
-    ['ISO-2022-JP', 'お問い合わせ', Buffer.from(Encoding.convert(Encoding.stringToCode('お問い合わせ'), { to: 'JIS', from: 'UNICODE' }))],
+    [
+      'ISO-2022-JP',
+      'お問い合わせ',
+      Buffer.from(Encoding.convert(Encoding.stringToCode('お問い合わせ'), { to: 'JIS', from: 'UNICODE' })),
+    ],
     ['EUC-KR', '안녕하세요', iconv.encode('안녕하세요', 'euc-kr')],
     ['GB2312', '发现最美车间主任', iconv.encode('发现最美车间主任', 'gbk')],
     ['GBK', '发现最美车间主任', iconv.encode('发现最美车间主任', 'gbk')],
@@ -83,14 +95,19 @@ describe('decodeText', () => {
   });
 
   it('keeps UTF-8 with one stray Latin-1 byte, reading that byte as windows-1252', () => {
-    const bytes = Buffer.concat([Buffer.from('Grüße, schöne Grüße, '.repeat(3)), Buffer.from([0x43, 0x61, 0x66, 0xe9])]);
+    const bytes = Buffer.concat([
+      Buffer.from('Grüße, schöne Grüße, '.repeat(3)),
+      Buffer.from([0x43, 0x61, 0x66, 0xe9]),
+    ]);
     const out = decodeText(bytes, 'utf-8', 'part 1');
     assert.ok(out.text.endsWith('Café'));
     assert.match(out.warning ?? '', /1 byte\(s\) in the UTF-8 text are not UTF-8/);
   });
 
   it('finds ISO-2022-JP without a label by its escape sequences', () => {
-    const jis = Buffer.from(Encoding.convert(Encoding.stringToCode('日本語'), { to: 'JIS', from: 'UNICODE' }));
+    const jis = Buffer.from(
+      Encoding.convert(Encoding.stringToCode('日本語'), { to: 'JIS', from: 'UNICODE' }),
+    );
     assert.equal(decodeText(jis, null, 'part 1').text, '日本語');
   });
 });
@@ -101,11 +118,17 @@ describe('decodeHeaderValue (RFC 2047, leniently)', () => {
     assert.equal(decodeHeaderValue('=?UTF-8?Q?Gr=C3?= =?UTF-8?Q?=BC=C3=9Fe?=', 'Subject').text, 'Grüße');
   });
   it('decodes words run together without a space', () => {
-    assert.equal(decodeHeaderValue('=?iso-8859-1?Q?Priorit=E4t?==?utf-8?B?IOS9v+OBo+OBpg==?=', 'Subject').text, 'Priorität 使って');
+    assert.equal(
+      decodeHeaderValue('=?iso-8859-1?Q?Priorit=E4t?==?utf-8?B?IOS9v+OBo+OBpg==?=', 'Subject').text,
+      'Priorität 使って',
+    );
   });
   it('decodes UTF-7 words, even folded inside the word', () => {
     assert.equal(
-      decodeHeaderValue('zum =?unicode-1-1-utf-7?Q?+ANw-bermittlungsstatus\r\n\t(Fehlgeschlagen)?=', 'Subject').text,
+      decodeHeaderValue(
+        'zum =?unicode-1-1-utf-7?Q?+ANw-bermittlungsstatus\r\n\t(Fehlgeschlagen)?=',
+        'Subject',
+      ).text,
       'zum Übermittlungsstatus\t(Fehlgeschlagen)',
     );
   });
@@ -138,8 +161,14 @@ describe('parseMessage charsets and structure', () => {
     assert.equal(p.from?.name, 'Jörg');
     assert.match(p.text, /Grüße/);
     assert.match(p.text, /Straße/);
-    assert.ok(p.warnings.some((w) => /^part 1: no charset given/.test(w)), p.warnings.join('\n'));
-    assert.ok(p.warnings.some((w) => /^part 2: charset "x-garbage" is unknown; decoded as/.test(w)), p.warnings.join('\n'));
+    assert.ok(
+      p.warnings.some((w) => /^part 1: no charset given/.test(w)),
+      p.warnings.join('\n'),
+    );
+    assert.ok(
+      p.warnings.some((w) => /^part 2: charset "x-garbage" is unknown; decoded as/.test(w)),
+      p.warnings.join('\n'),
+    );
   });
 
   it('gives the text of an HTML-only body inside multipart/mixed', async () => {
@@ -168,5 +197,77 @@ describe('parseMessage charsets and structure', () => {
         '--b\r\nContent-Type: image/jpeg\r\nContent-ID: <image001.jpg@01CD>\r\nContent-Transfer-Encoding: base64\r\n\r\n/9j/\r\n--b--\r\n',
     );
     assert.equal(p.attachments[0]?.filename, 'image001.jpg');
+  });
+});
+
+describe('parseMessage repairs broken MIME structure', () => {
+  const head = (contentType: string) =>
+    `From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\nTo: a@example.com\r\nSubject: Undelivered Mail\r\nMIME-Version: 1.0\r\nContent-Type: ${contentType}\r\n\r\n`;
+
+  it('uses the boundary the body really uses when the header declares another one', async () => {
+    const raw =
+      head('multipart/report; report-type=delivery-status;\r\n\tboundary="AAA.111/mx.example.org"') +
+      '--AAA.222/mx.example.org\r\nContent-Type: text/plain\r\n\r\nThe mail system could not deliver it.\r\n' +
+      '--AAA.222/mx.example.org\r\nContent-Type: message/delivery-status\r\n\r\n' +
+      'Reporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; gone@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n' +
+      '--AAA.222/mx.example.org--\r\n';
+    const p = await parse(raw);
+    assert.equal(p.text.trim(), 'The mail system could not deliver it.');
+    assert.deepEqual(
+      p.reports.map((r) => r.contentType),
+      ['message/delivery-status'],
+    );
+    assert.match(p.reports[0]?.text ?? '', /Status: 5\.1\.1/);
+    assert.ok(p.warnings.some((w) => w.includes('AAA.222/mx.example.org')));
+  });
+
+  it('reads a multipart without any boundary line (upper-case BOUNDARY=) as plain text', async () => {
+    const raw =
+      head('multipart/report;\r\n    BOUNDARY="Boundary_(ID_x)"; report-type=delivery-status') +
+      'Your message cannot be delivered to the following recipients:\r\n\r\n  Recipient address: gone@example.net\r\n';
+    const p = await parse(raw);
+    assert.match(p.text, /Recipient address: gone@example\.net/);
+    assert.ok(p.warnings.some((w) => w.includes('without any boundary line')));
+  });
+
+  it('joins a boundary parameter folded onto a line without indentation', async () => {
+    const raw =
+      head('multipart/mixed; boundary="outer"') +
+      '--outer\r\nContent-Type: multipart/alternative;\r\nboundary="inner"\r\n\r\n' +
+      '--inner\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nError: Invalid user address\r\n--inner--\r\n\r\n--outer--\r\n';
+    const p = await parse(raw);
+    assert.equal(p.text.trim(), 'Error: Invalid user address');
+  });
+
+  it("separates Content-Type parameters written without ';'", async () => {
+    const raw =
+      head('multipart/mixed; boundary="b1"') +
+      '--b1\r\nContent-Type: text/plain\r\n   charset="us-ascii"\r\n\r\nkijitora@example.org [User unknown]\r\n--b1--\r\n';
+    const p = await parse(raw);
+    assert.equal(p.text.trim(), 'kijitora@example.org [User unknown]');
+    assert.deepEqual(p.attachments, []);
+  });
+
+  it('leaves a well-formed multipart alone, without a warning', async () => {
+    const raw = head('multipart/mixed; boundary="ok"') + '--ok\r\nContent-Type: text/plain\r\n\r\nhello\r\n--ok--\r\n';
+    const p = await parse(raw);
+    assert.equal(p.text.trim(), 'hello');
+    assert.deepEqual(p.warnings, []);
+  });
+});
+
+describe('parseMessage List-* headers', () => {
+  it('keeps each List-* header under its own name, exact, and never writes [object Object]', async () => {
+    const raw =
+      'From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n' +
+      'List-Id: "Dev list" <dev.example.org>\r\n' +
+      'List-Unsubscribe: <mailto:leave@example.org>,\r\n <https://example.org/leave>\r\n' +
+      'List-Post: <mailto:dev@example.org>\r\n\r\nhello\r\n';
+    const p = await parse(raw);
+    assert.deepEqual(p.headers['list-id'], ['"Dev list" <dev.example.org>']);
+    assert.deepEqual(p.headers['list-unsubscribe'], ['<mailto:leave@example.org>, <https://example.org/leave>']);
+    assert.deepEqual(p.headers['list-post'], ['<mailto:dev@example.org>']);
+    assert.equal(p.headers['list'], undefined);
+    for (const values of Object.values(p.headers)) for (const v of values) assert.ok(!v.includes('[object Object]'));
   });
 });

@@ -88,7 +88,7 @@ describe('defaults', () => {
       attachments: 100,
       attachmentsTotalSize: 250 * 1024 ** 2,
     });
-    assert.deepEqual(config.recordTypes, { CASE: { prefix: 'CASE', digits: 7 } });
+    assert.deepEqual(config.recordTypes, { CASE: { prefix: 'CASE', digits: 7, start: 1 } });
     assert.deepEqual(config.mailboxes, [
       {
         address: 'support@localhost',
@@ -104,6 +104,7 @@ describe('defaults', () => {
         loopbackMaxMessages: 40,
         loopbackKey: 'sender',
         processIfLoopbackDetected: false,
+        fanOut: 'merge',
       },
     ]);
     assert.ok(config.prefixes.forward.includes('fwd:') && config.prefixes.reply.includes('aw:'));

@@ -257,6 +257,116 @@ describe('readNotice', () => {
   });
 });
 
+describe('readNotice: less common shapes', () => {
+  const dsnWith = (blocks: string) => `From: Mail Delivery System <MAILER-DAEMON@mx.example.org>
+To: sender@example.com
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+This is the mail system at host mx.example.org.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.org
+${blocks}
+--B--
+`;
+
+  test('a DSN names the address the sender wrote (Original-Recipient), not the alias target', async () => {
+    const f = readNotice(
+      await parse(
+        dsnWith(`
+Final-Recipient: rfc822; target@inside.example.net
+Original-Recipient: rfc822; alias@example.net
+Action: failed
+Status: 5.1.1
+`),
+      ),
+    );
+    assert.deepEqual(f?.notice.recipients.map((r) => r.address), ['alias@example.net']);
+  });
+
+  test('one original expanded to several finals: each failed final is named', async () => {
+    const f = readNotice(
+      await parse(
+        dsnWith(`
+Final-Recipient: rfc822; one@inside.example.net
+Original-Recipient: rfc822;team@example.net
+Action: failed
+Status: 5.1.1
+
+Final-Recipient: rfc822; two@inside.example.net
+Original-Recipient: rfc822;team@example.net
+Action: failed
+Status: 5.1.1
+`),
+      ),
+    );
+    assert.deepEqual(f?.notice.recipients.map((r) => r.address), ['one@inside.example.net', 'two@inside.example.net']);
+  });
+
+  test('From: <> with a refusal naming the address is a bounce', async () => {
+    const f = readNotice(
+      await parse(`Return-Path: <>
+From: <>
+To: sender@example.com
+Auto-Submitted: auto-replied
+Message-Id: <E1x@mx.example.org>
+
+You sent mail to gone@example.org. That's not a valid user here.
+`),
+    );
+    assert.equal(f?.class, 'bounce');
+    assert.deepEqual(f.notice.recipients.map((r) => r.address), ['gone@example.org']);
+  });
+
+  test('a person writing "you sent mail to" is no notice', async () => {
+    const parsed = await parse(`From: Ann <ann@example.com>
+To: bob@example.org
+Subject: about yesterday
+
+You sent mail to carol@example.net. That's not a valid user here, she left last year.
+`);
+    assert.equal(readNotice(parsed), null);
+  });
+
+  test("AOL's bare local parts belong to the notifying system's domain", async () => {
+    const f = readNotice(
+      await parse(`From: Mail Delivery Subsystem <MAILER-DAEMON@aol.example>
+To: sender@example.com
+Subject: Mail Delivery Problem
+
+Sorry sender@example.com. Your mail to the following recipients could not be delivered because they are not accepting mail with attachments or embedded images:
+	someuser
+	other.user
+
+`),
+    );
+    assert.equal(f?.class, 'bounce');
+    assert.deepEqual(f.notice.recipients.map((r) => r.address), ['someuser@aol.example', 'other.user@aol.example']);
+  });
+
+  test('a mail system notice by all header signs is a bounce even when it names no one', async () => {
+    const raw = `Return-Path: <>
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>
+To: sender@example.com
+Subject: Returned mail: see transcript for details
+
+<<< No Message Collected >>>
+`;
+    const f = readNotice(await parse(raw));
+    assert.equal(f?.class, 'bounce');
+    assert.deepEqual(f.notice.recipients, []);
+    // without the null envelope sender it is not enough
+    assert.equal(readNotice(await parse(raw.replace('Return-Path: <>', 'Return-Path: <x@mx.example.org>'))), null);
+  });
+});
+
 describe('notice parts', () => {
   test('field blocks unfold continuation lines and split on a repeated Final-Recipient', () => {
     const blocks = readFieldBlocks('Reporting-MTA: dns; a\n\nFinal-Recipient: rfc822; x@y\nDiagnostic-Code: smtp; 550\n  more\nFinal-Recipient: rfc822; z@y\n');

@@ -42,7 +42,9 @@ describe('trimReplyText: attributions', () => {
 
   test('an attribution wrapped over two lines is one marker', () => {
     assert.equal(
-      reply('Fine.\n\nOn Mon, Mar 3, 2025 at 10:00 AM, Support Team <\nsupport@example.org> wrote:\n\n> Old text\n'),
+      reply(
+        'Fine.\n\nOn Mon, Mar 3, 2025 at 10:00 AM, Support Team <\nsupport@example.org> wrote:\n\n> Old text\n',
+      ),
       'Fine.',
     );
   });
@@ -78,7 +80,9 @@ describe('trimReplyText: attributions', () => {
 
   test('Outlook header block without a rule, with *bold* names', () => {
     assert.equal(
-      reply('OK\n\n*From:* Support\n*Sent:* 2025-03-03\n*To:* jane@example.com\n*Subject:* question\n\nOld body'),
+      reply(
+        'OK\n\n*From:* Support\n*Sent:* 2025-03-03\n*To:* jane@example.com\n*Subject:* question\n\nOld body',
+      ),
       'OK',
     );
   });
@@ -89,13 +93,16 @@ describe('trimReplyText: attributions', () => {
 
   test('the writer answered below the history (bottom posting)', () => {
     assert.equal(
-      reply('On 3 Mar 2025 10:00, "Support" <support@example.org> wrote:\n\n> Does it work?\n\nYes, it does.'),
+      reply(
+        'On 3 Mar 2025 10:00, "Support" <support@example.org> wrote:\n\n> Does it work?\n\nYes, it does.',
+      ),
       'Yes, it does.',
     );
   });
 
   test('interleaved answers between quotes are kept', () => {
-    const text = 'On Mon, Mar 3, 2025 at 10:00 AM Support <s@example.org> wrote:\n> First question?\n\nFirst answer.\n\n> Second question?\n\nSecond answer.';
+    const text =
+      'On Mon, Mar 3, 2025 at 10:00 AM Support <s@example.org> wrote:\n> First question?\n\nFirst answer.\n\n> Second question?\n\nSecond answer.';
     const got = reply(`Hi,\n\n${text}`);
     assert.match(got, /First answer\./);
     assert.match(got, /Second answer\./);
@@ -111,7 +118,13 @@ describe('trimReplyText: signatures', () => {
   });
 
   test('phone taglines go, in several languages', () => {
-    for (const tagline of ['Sent from my iPhone', 'Von meinem iPad gesendet', 'Envoyé de mon iPhone', 'Enviado desde mi iPhone', 'Get Outlook for Android'])
+    for (const tagline of [
+      'Sent from my iPhone',
+      'Von meinem iPad gesendet',
+      'Envoyé de mon iPhone',
+      'Enviado desde mi iPhone',
+      'Get Outlook for Android',
+    ])
       assert.equal(reply(`Will do.\n\n${tagline}`), 'Will do.', tagline);
   });
 
@@ -147,7 +160,10 @@ describe('trimReplyText: ordinary prose is left alone', () => {
 
 describe('trimReply on parsed mail', () => {
   test('text/plain mail', async () => {
-    const parsed = await parse('text/plain', 'Done.\n\nOn Mon, Mar 3, 2025 at 10:00 AM Bob <bob@example.org> wrote:\n> Is it done?\n');
+    const parsed = await parse(
+      'text/plain',
+      'Done.\n\nOn Mon, Mar 3, 2025 at 10:00 AM Bob <bob@example.org> wrote:\n> Is it done?\n',
+    );
     assert.deepEqual(trimReply(parsed), {
       replyText: 'Done.',
       removedText: 'On Mon, Mar 3, 2025 at 10:00 AM Bob <bob@example.org> wrote:\n> Is it done?',

@@ -1,6 +1,7 @@
 import type { Categorization, Category } from '../../core/screening.ts';
 import type { DecideContext, Draft, Stage } from '../context.ts';
 import { findForwarded } from './forwarded.ts';
+import { gatherReplyEvidence, mayUseWeakEvidence } from './reply-evidence.ts';
 import { trimReply } from './reply-text.ts';
 import { leadingPrefix } from './subject-prefix.ts';
 
@@ -16,14 +17,17 @@ export const categorizeStage: Stage = {
     const parsed = draft.parsed;
     if (!parsed) return { kind: 'continue' };
     await linkNotice(ctx, draft);
-    await findThread(ctx, draft);
 
     const evidence: string[] = [];
     const forwardPrefix = leadingPrefix(parsed.subject, ctx.prefixes.forward);
-    const forwarded = findForwarded(parsed);
+    // Machine mail (a bounce quoting the returned message) is never a forward.
+    const forwarded =
+      (draft.screening?.class ?? 'general') === 'general' ? findForwarded(parsed, ctx.prefixes.forward) : null;
     const replyPrefix = leadingPrefix(parsed.subject, ctx.prefixes.reply);
+    await findRecord(ctx, draft, replyPrefix);
     let category: Category = 'new';
-    if (forwardPrefix || forwarded) {
+    // "Re: Fwd: …" is a reply whose quoted history holds the forward: only the leading prefix counts.
+    if (forwardPrefix || (forwarded && !replyPrefix)) {
       category = 'forward';
       if (forwardPrefix) evidence.push(`subject starts with forward prefix "${forwardPrefix}"`);
       if (forwarded)
@@ -57,21 +61,39 @@ export const categorizeStage: Stage = {
   },
 };
 
-/** The record the thread headers lead to: In-Reply-To/References naming mail we sent or stored. */
-async function findThread(ctx: DecideContext, draft: Draft): Promise<void> {
+/**
+ * The record this mail belongs to, from the strongest evidence: strong evidence attaches; weak
+ * evidence only for a sender the record knows. Each piece of evidence goes to the trace.
+ */
+async function findRecord(ctx: DecideContext, draft: Draft, replyPrefix: string | null): Promise<void> {
   const parsed = draft.parsed;
   if (!parsed) return;
-  // The newest 100 are plenty to find the thread, and keep the lookup within any database's parameter limit.
-  const candidates = [...new Set([...parsed.references, ...parsed.inReplyTo])].slice(-100);
-  if (candidates.length === 0) return;
-  const match = await ctx.store.findThread(candidates, ctx.message.id);
-  if (!match) return;
-  const record = await ctx.store.getRecord(match.recordId);
-  draft.thread = {
-    recordId: match.recordId,
-    number: record?.number ?? `record ${match.recordId}`,
-    why: `<${match.messageId}> is ${match.via === 'sent' ? 'mail we sent' : 'a stored message'} of ${record?.number ?? `record ${match.recordId}`}`,
-  };
+  const { evidence, rejected } = await gatherReplyEvidence(ctx, parsed, replyPrefix);
+  for (const why of rejected)
+    draft.trace.push({ stage: 'categorize', looked: 'In-Reply-To, References', concluded: 'ignored', why });
+  if (evidence.length === 0) return;
+  draft.trace.push({
+    stage: 'categorize',
+    looked: 'reply evidence',
+    concluded: evidence.map((e) => `${e.kind} → ${e.number} (${e.strength})`).join(', '),
+    why: evidence.map((e) => e.detail).join('; '),
+  });
+  const strong = evidence.find((e) => e.strength === 'strong');
+  if (strong) {
+    draft.thread = { recordId: strong.recordId, number: strong.number, why: strong.detail, strength: 'strong' };
+    return;
+  }
+  const weak = evidence[0]!;
+  const sender = parsed.from?.address ?? ctx.message.from;
+  const permission = await mayUseWeakEvidence(ctx, weak.recordId, sender);
+  draft.trace.push({
+    stage: 'categorize',
+    looked: `${weak.number} named in the subject only`,
+    concluded: permission.allowed ? `attach to ${weak.number}` : 'open a new record',
+    why: permission.why,
+  });
+  if (permission.allowed)
+    draft.thread = { recordId: weak.recordId, number: weak.number, why: `${weak.detail}; ${permission.why}`, strength: 'weak' };
 }
 
 /** A bounce, receipt or complaint names the mail it concerns: find that mail and its record. */

@@ -1,3 +1,4 @@
+import { leadingPrefix } from './subject-prefix.ts';
 import libmime from 'libmime';
 import type { ParsedMessage } from '../../core/plan.ts';
 import type { ForwardedOriginal } from '../../core/screening.ts';
@@ -21,8 +22,12 @@ import { trimReplyText } from './reply-text.ts';
  * An inline forwarded-message block, with the original sender, date and subject; or, failing
  * that, a forwarded message attached as message/rfc822.
  */
-export function findForwarded(parsed: ParsedMessage): ForwardedOriginal | null {
-  return inlineForward(parsed) ?? attachedForward(parsed);
+export function findForwarded(
+  parsed: ParsedMessage,
+  prefixes: readonly string[] = [],
+): ForwardedOriginal | null {
+  const forwardSubject = isForwardSubject(parsed.subject) || leadingPrefix(parsed.subject, prefixes) !== null;
+  return inlineForward(parsed, forwardSubject) ?? attachedForward(parsed, forwardSubject);
 }
 
 /**
@@ -49,7 +54,8 @@ function findBlock(lines: string[], subjectIsForward: boolean): Block | null {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
     // Gmail, Thunderbird, Yahoo and Apple Mail say "forwarded" in so many words
-    if (forwardedSeparator.test(line) || beginForwardedPattern.test(line)) return { startsAt: i, fieldsAt: i + 1 };
+    if (forwardedSeparator.test(line) || beginForwardedPattern.test(line))
+      return { startsAt: i, fieldsAt: i + 1 };
     if (!subjectIsForward) continue;
     // "-----Original Message-----" or Outlook's rule above a header block: a forward when the subject says so
     if (originalSeparator.test(line) || /^[ \t]*_{10,}[ \t]*$/.test(line)) {
@@ -116,9 +122,9 @@ function readFields(lines: string[], at: number): Fields {
   return out;
 }
 
-function inlineForward(parsed: ParsedMessage): ForwardedOriginal | null {
+function inlineForward(parsed: ParsedMessage, forwardSubject: boolean): ForwardedOriginal | null {
   const lines = parsed.text.replace(/\r\n?/g, '\n').split('\n');
-  const block = findBlock(lines, isForwardSubject(parsed.subject));
+  const block = findBlock(lines, forwardSubject);
   if (!block) return null;
   const fields = readFields(lines, block.fieldsAt);
   if (fields.from === null && fields.subject === null) return null;
@@ -142,19 +148,24 @@ export function parseSender(value: string): { address: string; name: string } | 
     .replace(/^[\s"'*]+|[\s"'*]+$/g, '')
     .trim();
   if (!address) return name === '' ? null : { address: '', name };
-  const addr = address[0].replace(/^mailto:/i, '').replace(/[.>]+$/, '').toLowerCase();
+  const addr = address[0]
+    .replace(/^mailto:/i, '')
+    .replace(/[.>]+$/, '')
+    .toLowerCase();
   return { address: addr, name: name.includes('@') && name.toLowerCase() === addr ? '' : name };
 }
 
 /** Report parts that make a mail a machine notice: its message/rfc822 is the returned mail, not a forward. */
 const noticeParts = /^message\/(?:global-)?(?:delivery-status|disposition-notification|feedback-report)$/;
 
-function attachedForward(parsed: ParsedMessage): ForwardedOriginal | null {
+function attachedForward(parsed: ParsedMessage, forwardSubject: boolean): ForwardedOriginal | null {
   if (parsed.reports.some((r) => noticeParts.test(r.contentType))) return null;
   // Bounces without a DSN part, spam-filter reports and MIME test mail attach messages too; a
   // forward as attachment carries the client's forward prefix (Outlook "FW:", Apple Mail "Fwd:").
-  if (!isForwardSubject(parsed.subject)) return null;
-  const attached = parsed.reports.find((r) => r.contentType === 'message/rfc822' || r.contentType === 'message/global');
+  if (!forwardSubject) return null;
+  const attached = parsed.reports.find(
+    (r) => r.contentType === 'message/rfc822' || r.contentType === 'message/global',
+  );
   // mailparser may open an inline message/rfc822 itself; then only its header block is kept
   const source = attached ?? parsed.reports.find((r) => r.contentType === 'text/rfc822-headers');
   if (!source) return null;

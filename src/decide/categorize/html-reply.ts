@@ -1,4 +1,4 @@
-import { convert, type FormatCallback, type SelectorDefinition } from 'html-to-text';
+import { compile, type FormatCallback, type SelectorDefinition } from 'html-to-text';
 
 /**
  * HTML mail marks its quoted history with elements that the converted text no longer shows:
@@ -43,16 +43,20 @@ const selectors: SelectorDefinition[] = [
   { selector: '[id$="divRplyFwdMsg"]', format: 'postroomCut' },
 ];
 
+// Compiled once: building the selector engine per call cost more than the conversion itself.
+let converter: ((html: string) => string) | null = null;
+
 /** Text of the HTML body split into the writer's part and the quoted part; null if it can't be converted. */
 export function htmlReplyText(html: string): { keptText: string; removedText: string } | null {
   let text: string;
   try {
-    text = convert(html.replace(markers, ''), {
+    converter ??= compile({
       wordwrap: false,
       limits: { maxDepth: 1000 },
       formatters: { postroomQuoted: quoted, postroomCut: cut },
       selectors,
     });
+    text = converter(html.replace(markers, ''));
   } catch {
     return null;
   }

@@ -197,16 +197,48 @@ function prepare(text: string): string[] {
   // Emacs/Gnus attribution: '>>>>> "Foo" == Foo Bar <foo@bar> writes:'
   s = s.replace(/^.*>{5} "[^"\n]+" == .+ writes:$/gm, '');
   // quotes enclosed in ">>> name >>>" … "<<< name <<<" or ">>>>" … "<<<<" become "> " quotes
-  s = s.replace(/^>>> ?(.+?) ?>>>$\n([\s\S]+?)\n^<<< ?\1 ?<<<$/gm, (_m, _n, body: string) => prefixQuote(body));
-  s = s.replace(/^>{4,}[ \t]*$\n([\s\S]+?)\n^<{4,}[ \t]*$/gm, (_m, body: string) => prefixQuote(body));
+  s = unencloseQuotes(s.split('\n')).join('\n');
   // "Richard> text", "C> text" and "| text" are quotes too (older and Usenet-style clients)
   s = s.replace(/^((?:[ \t]*(?:\p{L}{1,20}>(?=[ \t>|]|$)|[>|]))+)/gmu, (prefix: string) =>
     prefix.replace(/\p{L}+>|\|/gu, '>'),
   );
-  return joinWrappedAttributions(s.replace(/^(?:[ \t]*\n)+/, '').trimEnd().split('\n'));
+  return joinWrappedAttributions(
+    s
+      .replace(/^(?:[ \t]*\n)+/, '')
+      .trimEnd()
+      .split('\n'),
+  );
 }
 
-const prefixQuote = (body: string): string => body.replace(/^/gm, '> ');
+/**
+ * Some clients enclose a quote between ">>>>" and "<<<<" lines (or ">>> name >>>" and
+ * "<<< name <<<"); they become "> " lines. Line by line, so that a mail full of ">>>>" lines
+ * and no closer is read once, not once per opener.
+ */
+function unencloseQuotes(lines: string[]): string[] {
+  const closeAt = (i: number): number => {
+    const bare = /^>{4,}[ \t]*$/.test(lines[i] ?? '');
+    const named = bare ? null : /^>>> ?(.+?) ?>>>$/.exec(lines[i] ?? '');
+    if (!bare && !named) return -1;
+    for (let j = i + 2; j < lines.length; j++) {
+      const line = lines[j] ?? '';
+      if (bare ? /^<{4,}[ \t]*$/.test(line) : /^<<< ?(.+?) ?<<<$/.exec(line)?.[1] === named?.[1]) return j;
+    }
+    return -1;
+  };
+  if (!lines.some((l) => l.startsWith('<<<'))) return lines;
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const close = closeAt(i);
+    if (close < 0) {
+      out.push(lines[i] ?? '');
+      continue;
+    }
+    for (let j = i + 1; j < close; j++) out.push(`> ${lines[j] ?? ''}`);
+    i = close;
+  }
+  return out;
+}
 
 /** Clients wrap long attributions; "On Thu, … Some One <\nfoo@bar.com> wrote:" is one marker. */
 const maxWrappedLines = 4;
@@ -225,8 +257,16 @@ function joinWrappedAttributions(lines: string[]): string[] {
   return out;
 }
 
+/**
+ * What the first line of every wrappable attribution has: an opener word, a four-digit year, or
+ * "wrote on"/"schrieb am". Lines without any are not tried, which keeps long mails fast.
+ */
+const attributionStart =
+  /^[ \t<>-]*(?:on|at|in message|le|am|il|dnia|dňa|em|el|op|den|在)(?![\p{L}\p{N}_])|\d{4}|wrote\s+on|schrieb\s+am/iu;
+
 function wrappedAttribution(lines: string[], start: number): { line: string; last: number } | null {
   const first = lines[start] ?? '';
+  if (!attributionStart.test(first)) return null;
   // the line alone comes first: within a kind of attribution the shortest reading wins
   const candidates: { line: string; probe: string; last: number }[] = [
     { line: first, probe: first, last: start },

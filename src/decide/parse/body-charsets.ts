@@ -60,12 +60,15 @@ export class BodyCharsets {
   attach(parser: MailParser): void {
     const target = parser as unknown as { processChunk?: ChunkHandler };
     const original = target.processChunk;
-    if (typeof original !== 'function') throw new PostroomError('internal', 'mailparser no longer exposes processChunk');
+    if (typeof original !== 'function')
+      throw new PostroomError('internal', 'mailparser no longer exposes processChunk');
     target.processChunk = (data, done) => {
       if (data.type === 'node' && !/^multipart\//i.test(data.contentType || '')) {
         this.count += 1;
         const tag = `${tagPrefix}${this.count}`;
-        const nr = Array.isArray(data.partNr) ? data.partNr.filter((n) => typeof n === 'number').join('.') : '';
+        const nr = Array.isArray(data.partNr)
+          ? data.partNr.filter((n) => typeof n === 'number').join('.')
+          : '';
         this.parts.set(tag, { label: data.charset || null, where: `part ${nr || '1'}` });
         data.charset = tag;
       }

@@ -12,7 +12,8 @@ export interface DecodedText {
 }
 
 // Labels of charsets that only use 7-bit bytes: a byte of 0x80 or more under one means the label is wrong.
-const sevenBitLabel = /^(?:us-?ascii|ascii|ansi_x3\.4-1968|iso-?646-us|(?:unicode-1-1-)?utf-?7|(?:cs)?iso-?2022-[a-z]+(?:-\d)?)$/i;
+const sevenBitLabel =
+  /^(?:us-?ascii|ascii|ansi_x3\.4-1968|iso-?646-us|(?:unicode-1-1-)?utf-?7|(?:cs)?iso-?2022-[a-z]+(?:-\d)?)$/i;
 // iconv-lite has no ISO-2022-JP (stateful); encoding-japanese decodes it.
 const iso2022jp = /^(?:cs)?iso-?2022-?jp(?:-\d|-ext)?$|^jis$/;
 // The "names" mail clients write for a charset, mapped to the decoder browsers use for them
@@ -27,17 +28,17 @@ const aliases: Record<string, string> = {
   'iso-8859-9': 'windows-1254',
   'iso-8859-11': 'windows-874',
   'tis-620': 'windows-874',
-  'shift_jis': 'cp932',
+  shift_jis: 'cp932',
   'shift-jis': 'cp932',
   sjis: 'cp932',
   'x-sjis': 'cp932',
-  'ms_kanji': 'cp932',
+  ms_kanji: 'cp932',
   'windows-31j': 'cp932',
   'euc-jp': 'eucjp',
   'x-euc-jp': 'eucjp',
   'euc-kr': 'cp949',
   'ks_c_5601-1987': 'cp949',
-  'ks_c_5601': 'cp949',
+  ks_c_5601: 'cp949',
   'x-windows-949': 'cp949',
   gb2312: 'gb18030',
   gbk: 'gb18030',
@@ -117,7 +118,10 @@ export function decodeText(bytes: Uint8Array, label: string | null | undefined, 
     }
     if (utf8) return guess('utf-8', declared ? `${said} is unknown` : 'no charset given');
     if (mostlyUtf8(bytes)) return utf8WithStrays(bytes, where);
-    return guess(detectCharset(bytes, null), declared ? `${said} is unknown` : 'no charset given and the bytes are not UTF-8');
+    return guess(
+      detectCharset(bytes, null),
+      declared ? `${said} is unknown` : 'no charset given and the bytes are not UTF-8',
+    );
   }
 
   if (resolved === 'utf-8') {
@@ -146,7 +150,11 @@ export function decodeText(bytes: Uint8Array, label: string | null | undefined, 
     if (detected !== resolved) {
       const retry = decodeAs(bytes, detected);
       if (!retry.includes('\uFFFD'))
-        return { text: retry, charset: detected, warning: `${where}: ${said} cannot hold these bytes; decoded as ${detected}` };
+        return {
+          text: retry,
+          charset: detected,
+          warning: `${where}: ${said} cannot hold these bytes; decoded as ${detected}`,
+        };
     }
   }
   return { text, charset: resolved, warning: null };
@@ -156,7 +164,8 @@ const singleByteWestern = /^(?:windows-125[0-8]|iso-8859-\d+|macintosh|cp850|cp4
 
 function hasIso2022JpEscapes(bytes: Uint8Array): boolean {
   for (let i = 0; i + 2 < bytes.length; i++)
-    if (bytes[i] === 0x1b && bytes[i + 1] === 0x24 && (bytes[i + 2] === 0x42 || bytes[i + 2] === 0x40)) return true;
+    if (bytes[i] === 0x1b && bytes[i + 1] === 0x24 && (bytes[i + 2] === 0x42 || bytes[i + 2] === 0x40))
+      return true;
   return false;
 }
 
@@ -164,9 +173,10 @@ function hasIso2022JpEscapes(bytes: Uint8Array): boolean {
 function utf8Shape(bytes: Uint8Array): { multibyte: number; invalid: number } {
   let multibyte = 0;
   let invalid = 0;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i] as number;
-    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const len =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (len === 1) {
       i += 1;
       continue;
@@ -202,9 +212,10 @@ function utf8WithStrays(bytes: Uint8Array, where: string): DecodedText {
   let text = '';
   let strays = 0;
   let start = 0;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i] as number;
-    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const len =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     let ok = len > 0 && i + len <= bytes.length;
     for (let k = 1; ok && k < len; k++) ok = ((bytes[i + k] as number) & 0xc0) === 0x80;
     if (ok && len > 1) ok = isUtf8(bytes.subarray(i, i + len)); // overlongs and surrogates
@@ -212,7 +223,8 @@ function utf8WithStrays(bytes: Uint8Array, where: string): DecodedText {
       i += len;
       continue;
     }
-    text += Buffer.from(bytes.subarray(start, i)).toString('utf8') + iconv.decode(Buffer.from([b]), 'windows-1252');
+    text +=
+      Buffer.from(bytes.subarray(start, i)).toString('utf8') + iconv.decode(Buffer.from([b]), 'windows-1252');
     strays += 1;
     i += 1;
     start = i;

@@ -57,7 +57,10 @@ export function needsHeaderRepair(raw: string, decoded: string): boolean {
  */
 export function normalizeAddressHeader(raw: string, where: string): { value: string; warnings: string[] } {
   const { text, warnings } = decodeHeaderValue(raw, where);
-  const value = text.replace(/[^\x00-\x7f]+(?:[ \t]+[^\x00-\x7f]+)*/g, (s) => `=?utf-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`);
+  const value = text.replace(
+    /[^\x00-\x7f]+(?:[ \t]+[^\x00-\x7f]+)*/g,
+    (s) => `=?utf-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`,
+  );
   return { value, warnings };
 }
 

@@ -14,7 +14,9 @@ import type { BlobStore } from '../../store/blob-store.ts';
 import type { ParseLimits } from '../context.ts';
 import { BodyCharsets } from './body-charsets.ts';
 import { textFromHtml } from './html-text.ts';
+import { readHead, replaceHead } from './raw-head.ts';
 import { repairHeaders, type HeaderLine } from './repair-headers.ts';
+import { repairStructure, repairWindow } from './repair-structure.ts';
 import { safeFilename } from './safe-filename.ts';
 
 /** A MIME node as mailsplit hands it to mailparser; only what the limits need. */
@@ -36,6 +38,29 @@ export async function parseMessage(
   rawSha256: string,
   limits: ParseLimits,
 ): Promise<ParsedMessage> {
+  const first = await parseOnce(blobs, rawSha256, limits, null);
+  if (!first.broken) return first.message;
+  // Rare, so paid only here: read the start again, repair it, and parse once more.
+  const head = await readHead(blobs.open(rawSha256), repairWindow);
+  const repair = repairStructure(head);
+  if (!repair) return first.message;
+  const second = await parseOnce(blobs, rawSha256, limits, { skip: head.length, head: repair.head });
+  second.message.warnings.unshift(...repair.fixes.map((f) => `MIME structure repaired: ${f}`));
+  return second.message;
+}
+
+interface ParseOutcome {
+  message: ParsedMessage;
+  /** the body came out empty, or a part's Content-Type could not be read: worth a repair */
+  broken: boolean;
+}
+
+async function parseOnce(
+  blobs: BlobStore,
+  rawSha256: string,
+  limits: ParseLimits,
+  repaired: { skip: number; head: Buffer } | null,
+): Promise<ParseOutcome> {
   const reports: ReportPart[] = [];
   const warnings: string[] = [];
   const bodyCharsets = new BodyCharsets(warnings);
@@ -49,7 +74,8 @@ export async function parseMessage(
     keepDeliveryStatus: true,
     Iconv: bodyCharsets.Iconv,
   });
-  enforceStructureLimits(parser, limits, reports);
+  const seen = { malformedType: false };
+  enforceStructureLimits(parser, limits, reports, seen);
   bodyCharsets.attach(parser);
 
   let headers = new Map<string, HeaderValue>();
@@ -71,7 +97,8 @@ export async function parseMessage(
       if (data.type === 'text') {
         text = data.text ?? '';
         html = typeof data.html === 'string' ? data.html : null;
-        if (data.textConversionError) warnings.push(`the HTML body could not be turned into text: ${data.textConversionError.message}`);
+        if (data.textConversionError)
+          warnings.push(`the HTML body could not be turned into text: ${data.textConversionError.message}`);
         done();
         return;
       }
@@ -134,7 +161,9 @@ export async function parseMessage(
   });
 
   try {
-    await pipeline(blobs.open(rawSha256), parser, collector);
+    if (repaired)
+      await pipeline(blobs.open(rawSha256), replaceHead(repaired.skip, repaired.head), parser, collector);
+    else await pipeline(blobs.open(rawSha256), parser, collector);
   } catch (err) {
     throw classifyParseError(err);
   }
@@ -149,7 +178,8 @@ export async function parseMessage(
 
   const cidMap: Record<string, number> = {};
   for (const a of attachments) if (a.contentId) cidMap[a.contentId] = a.ordinal;
-  return {
+  const empty = text.trim() === '' && htmlBody === null && attachments.length === 0 && reports.length === 0;
+  const message: ParsedMessage = {
     messageId: normalizeMessageId(headerText(headers.get('message-id'))[0]),
     inReplyTo: messageIdList(headerText(headers.get('in-reply-to'))),
     references: messageIdList(headerText(headers.get('references'))),
@@ -158,7 +188,7 @@ export async function parseMessage(
     to: addresses(headers.get('to')),
     cc: addresses(headers.get('cc')),
     date: dateOf(headers.get('date')),
-    headers: Object.fromEntries([...headers].map(([name, value]) => [name, headerText(value)])),
+    headers: headerRecord(headers, headerLines),
     text,
     html,
     attachments,
@@ -166,6 +196,7 @@ export async function parseMessage(
     reports,
     warnings,
   };
+  return { message, broken: empty || seen.malformedType };
 }
 
 /**
@@ -191,7 +222,12 @@ const reportCap = 64 * 1024;
  * wrap its (internal) per-node hook. If a mailparser upgrade removes the hook we fail loudly
  * here rather than silently lose the limit; the hostile-input test pins this.
  */
-function enforceStructureLimits(parser: MailParser, limits: ParseLimits, reports: ReportPart[]): void {
+function enforceStructureLimits(
+  parser: MailParser,
+  limits: ParseLimits,
+  reports: ReportPart[],
+  seen: { malformedType: boolean },
+): void {
   const target = parser as unknown as { processChunk?: ChunkHandler };
   const original = target.processChunk;
   if (typeof original !== 'function')
@@ -200,6 +236,8 @@ function enforceStructureLimits(parser: MailParser, limits: ParseLimits, reports
   target.processChunk = (data, done) => {
     if (data.type === 'node') {
       nodes += 1;
+      // "text/plain charset=x": parameters lost their ';', so the part turns into an attachment
+      if (typeof data.contentType === 'string' && /\s/.test(data.contentType.trim())) seen.malformedType = true;
       // mailparser opens an inline message/rfc822 and merges its text; its header block
       // (the returned mail's Message-ID, To, Subject) is kept here for bounce screening.
       const parent = data.parentNode;
@@ -249,7 +287,30 @@ function headerText(value: HeaderValue | undefined): string[] {
   if (value instanceof Date) return [Number.isNaN(value.getTime()) ? '' : value.toISOString()];
   if (typeof value === 'object' && 'text' in value && typeof value.text === 'string') return [value.text];
   if (typeof value === 'object' && 'value' in value && typeof value.value === 'string') return [value.value];
-  return [String(value)];
+  // a structured value we cannot name (never '[object Object]'); headerRecord falls back to the raw line
+  return typeof value === 'number' || typeof value === 'boolean' ? [String(value)] : [];
+}
+
+/**
+ * Header name → decoded values. mailparser folds all List-* headers into one `list` object, so
+ * those (and any header it returns in a shape we cannot read) come from the raw header lines,
+ * unfolded but otherwise exact, each under its own name.
+ */
+function headerRecord(headers: Map<string, HeaderValue>, lines: HeaderLine[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const rawKeys = new Set(lines.map((l) => l.key));
+  for (const [name, value] of headers) {
+    if (name === 'list' && !rawKeys.has('list')) continue;
+    const text = headerText(value);
+    if (text.length > 0) out[name] = text;
+  }
+  for (const key of rawKeys) {
+    if (out[key] !== undefined && out[key].length > 0) continue;
+    out[key] = lines
+      .filter((l) => l.key === key)
+      .map((l) => l.line.slice(l.line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim());
+  }
+  return out;
 }
 
 /**

@@ -14,9 +14,15 @@ const addressHeaders = ['from', 'to', 'cc', 'reply-to'];
  * several (spam and broken gateways add a second one; mailparser keeps the first). Changes
  * `headers` in place; what had to be guessed goes to `warnings`.
  */
-export function repairHeaders(headers: Map<string, HeaderValue>, lines: HeaderLine[], warnings: string[]): void {
+export function repairHeaders(
+  headers: Map<string, HeaderValue>,
+  lines: HeaderLine[],
+  warnings: string[],
+): void {
   const raw = (key: string): string[] =>
-    lines.filter((l) => l.key === key).map((l) => l.line.slice(l.line.indexOf(':') + 1).replace(/^[ \t]+/, ''));
+    lines
+      .filter((l) => l.key === key)
+      .map((l) => l.line.slice(l.line.indexOf(':') + 1).replace(/^[ \t]+/, ''));
 
   const subject = headers.get('subject');
   const rawSubject = raw('subject')[0];
@@ -46,7 +52,10 @@ export function repairHeaders(headers: Map<string, HeaderValue>, lines: HeaderLi
       chosen = Math.max(found, 0);
       headers.set(key, parseAddressHeader(normalized[chosen]?.value ?? ''));
       warnings.push(...(normalized[chosen]?.warnings ?? []));
-      if (chosen > 0) warnings.push(`several From headers; the ${ordinal(chosen + 1)}, the first with an address, was used`);
+      if (chosen > 0)
+        warnings.push(
+          `several From headers; the ${ordinal(chosen + 1)}, the first with an address, was used`,
+        );
     } else {
       headers.set(key, parseAddressHeader(normalized.map((n) => n.value)));
       warnings.push(...normalized.flatMap((n) => n.warnings));

@@ -36,7 +36,13 @@ export const defaultRecordStage: Stage = {
     const category = draft.categorization?.category ?? 'new';
     if (draft.thread && category !== 'forward')
       return attach(draft, draft.thread.recordId, 'reply', replyText, draft.thread.why);
-    return create(ctx, draft, category === 'forward' ? parsed.text : replyText);
+    const claimKey = claimKeyOf(ctx, parsed.messageId);
+    if (claimKey) {
+      const first = await ctx.store.findMessageRecord(claimKey);
+      if (first && first.messageRef !== ctx.message.id)
+        return attach(draft, first.recordId, 'copy', replyText, `the same mail (Message-ID <${parsed.messageId}>) already reached a monitored address as message ${first.messageRef}`);
+    }
+    return create(ctx, draft, category === 'forward' ? parsed.text : replyText, claimKey);
   },
 };
 
@@ -58,15 +64,28 @@ function attach(
   return { kind: 'continue' };
 }
 
-function create(ctx: DecideContext, draft: Draft, text: string): { kind: 'continue' } {
+/** fanOut merge: one record per Message-ID across mailboxes; separate: one per mailbox. */
+function claimKeyOf(ctx: DecideContext, messageId: string | null): string | null {
+  if (!messageId) return null;
+  return ctx.mailbox.fanOut === 'separate' ? `${ctx.mailbox.address.toLowerCase()} ${messageId}` : messageId;
+}
+
+function create(ctx: DecideContext, draft: Draft, text: string, claimKey: string | null): { kind: 'continue' } {
   const parsed = draft.parsed!;
   const type = ctx.mailbox.recordType;
+  const requester = parsed.from?.address ?? ctx.message.from ?? '';
+  const own = ctx.mailbox.address.toLowerCase();
+  const watchers = [...new Set([...parsed.to, ...parsed.cc].map((a) => a.address))].filter(
+    (a) => a !== own && a !== requester,
+  );
   draft.record = {
     kind: 'create',
     type,
     subject: parsed.subject,
-    requester: parsed.from?.address ?? ctx.message.from ?? '',
+    requester,
     firstText: text.trim().slice(0, firstTextLimit),
+    ...(claimKey ? { claimKey } : {}),
+    ...(watchers.length > 0 ? { watchers: watchers.slice(0, 50) } : {}),
   };
   draft.outcome = 'created';
   draft.trace.push({

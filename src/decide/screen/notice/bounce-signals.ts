@@ -29,8 +29,10 @@ export function bounceSignals(parsed: ParsedMessage): BounceSignals {
   const evidence: string[] = [];
   const fromRaw = (parsed.headers['from'] ?? [])[0] ?? '';
   const local = (parsed.from?.address ?? '').split('@')[0] ?? '';
+  // "From: <>": the null address, which only a mail system writes into the header
+  const nullFrom = parsed.from === null && (parsed.headers['from'] ?? []).some((v) => /^\s*<?\s*>?\s*$/.test(v));
   const daemonSender =
-    daemonLocal.test(local) || daemonName.test(parsed.from?.name ?? '') || /mailer-daemon/i.test(fromRaw);
+    daemonLocal.test(local) || daemonName.test(parsed.from?.name ?? '') || /mailer-daemon/i.test(fromRaw) || nullFrom;
   if (daemonSender) evidence.push(`From: ${parsed.from?.address ?? fromRaw} is a mail system`);
   const subject = parsed.subject.slice(0, 300);
   const bounceSubject = bounceSubjects.test(subject);

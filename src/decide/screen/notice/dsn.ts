@@ -17,10 +17,20 @@ export function readDeliveryStatus(text: string): DeliveryStatus {
   let envelopeId: string | null = null;
   const recipients: NoticeRecipient[] = [];
   const originalRecipients: string[] = [];
+  const originalCounts = new Map<string, number>();
+  for (const block of blocks) {
+    const original = typedAddress(field(block, 'original-recipient'));
+    if (original) originalCounts.set(original, (originalCounts.get(original) ?? 0) + 1);
+  }
   for (const block of blocks) {
     if (block.has('reporting-mta')) reportingMta ??= typedValue(field(block, 'reporting-mta')) || null;
     if (block.has('original-envelope-id')) envelopeId ??= field(block, 'original-envelope-id') || null;
-    const address = typedAddress(field(block, 'final-recipient')) || typedAddress(field(block, 'original-recipient'));
+    // The address the sender wrote (RFC 3464 Original-Recipient) is the one its system knows;
+    // Final-Recipient may be an alias target it never saw. When one original was expanded to
+    // several finals (a list, a multi-target alias), the finals tell which member failed.
+    const original = typedAddress(field(block, 'original-recipient'));
+    const own = plainAddress.test(original) && (originalCounts.get(original) ?? 0) === 1;
+    const address = (own ? original : '') || typedAddress(field(block, 'final-recipient')) || original;
     if (!address) continue;
     const diagnostic = typedValue(field(block, 'diagnostic-code')).slice(0, 1000);
     const status = statusOf(field(block, 'status'), diagnostic);
@@ -40,6 +50,9 @@ export function readDeliveryStatus(text: string): DeliveryStatus {
   }
   return { reportingMta, originalEnvelopeId: envelopeId, recipients, originalRecipients };
 }
+
+/** A whole address as a sender writes it; Original-Recipient sometimes holds a fragment. */
+const plainAddress = /^(?:"[^"]{1,64}"|[^\s"@:;<>(),\[\]]{1,64})@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
 
 /**
  * The remote server's own code from the diagnostic when there is one, else the Status field:

@@ -27,7 +27,7 @@ const formats: [name: string, pattern: RegExp][] = [
   ['aol', /Your mail to the following recipients could not be delivered/i],
   ['mailfoundry', /Unable to deliver message to:/i],
   ['imail', /Original message follows\.|Unknown user:|mailbox exceeds allowed size/i],
-  ['generic', /could not be delivered|couldn'?t be delivered|undeliverable|undelivered|delivery (?:has )?failed|permanent(?:ly)? (?:error|failure|fatal)|was not delivered|unable to deliver|returned to (?:the )?sender|failed to deliver|delivery (?:to .{1,80} )?failed|(?:message|mail) (?:could not|cannot) be (?:sent|delivered)|mail delivery failed|rejected your message|have been rejected|error delivering|trouble delivering|(?:permanent|temporary) errors|(?:user|address|recipient) unknown|no such (?:user|mailbox)|not delivered|not be delivered|delayed|delivery (?:is )?(?:delayed|deferred)/i],
+  ['generic', /could not be delivered|couldn'?t be delivered|undeliverable|undelivered|delivery (?:has )?failed|permanent(?:ly)? (?:error|failure|fatal)|was not delivered|unable to deliver|returned to (?:the )?sender|failed to deliver|delivery (?:to .{1,80} )?failed|(?:message|mail) (?:could not|cannot) be (?:sent|delivered)|mail delivery failed|rejected your message|have been rejected|error delivering|trouble delivering|(?:permanent|temporary) errors|(?:user|address|recipient) unknown|no such (?:user|mailbox)|not a valid (?:user|recipient|address|mailbox)|not delivered|not be delivered|delayed|delivery (?:is )?(?:delayed|deferred)/i],
 ];
 
 /** Lines after which the returned mail (or its headers) follows. */
@@ -61,6 +61,8 @@ const recipientLines: RegExp[] = [
   new RegExp(String.raw`^\s*>>>\s*RCPT TO:\s*<(${addr})>`, 'i'),
   // "delivering your mail to <addr>", "Could not be delivered to: <addr>", "message to addr could not"
   new RegExp(String.raw`(?:deliver(?:ing|ed|y)?|sent|send|message|mail) (?:your (?:mail|message) )?to:?\s*<(${addr})>`, 'i'),
+  // "You sent mail to addr. That's not a valid user here." (an Exim filter's refusal)
+  new RegExp(String.raw`\byou sent (?:a |an )?(?:mail|message|e-?mail) to <?(${addr})>?`, 'i'),
   new RegExp(String.raw`^\s*(?:failed recipient|recipient(?: address)?|original-recipient|final-recipient|rcpt to|unknown user|invalid recipient)s?\s*:\s*(?:rfc822;\s*)?<?(${addr})>?`, 'i'),
 ];
 
@@ -124,6 +126,12 @@ export function readTextBounce(
     if (currentLines && currentLines.length < 16 && line.trim() !== '') currentLines.push(line.trim());
   }
 
+  if (order.length === 0)
+    for (const [address, line] of ownUsers(notice, sender)) {
+      found.set(address, [line]);
+      order.push(address);
+    }
+
   let addresses = order;
   if (failedHeader.length > 0) addresses = failedHeader.filter((a) => !exclude.has(a) || order.includes(a));
   if (addresses.length === 0 && fallback && !exclude.has(fallback)) addresses = [fallback];
@@ -149,6 +157,25 @@ export function readTextBounce(
     };
   });
   return { format, recipients, returned, delayed };
+}
+
+/**
+ * AOL names its own users without a domain: "Your mail to the following recipients could not
+ * be delivered …:" then one indented local part a line. They belong to the domain of the mail
+ * system that sent the notice. Only indented bare words right under such a line count.
+ */
+function ownUsers(notice: string[], sender: string): [address: string, line: string][] {
+  const domain = sender.split('@')[1] ?? '';
+  if (!domain) return [];
+  const start = notice.findIndex((l) => /\bthe following (?:recipients?|users?|addresses)\b[^:]{0,200}:\s*$/i.test(l));
+  if (start < 0) return [];
+  const out: [string, string][] = [];
+  for (const line of notice.slice(start + 1, start + 51)) {
+    const m = /^[ \t]+([a-z0-9][a-z0-9._+-]{0,63})\s*$/i.exec(line);
+    if (!m?.[1]) break;
+    out.push([`${m[1].toLowerCase()}@${domain}`, line.trim()]);
+  }
+  return out;
 }
 
 function recipientIn(line: string): { address: string; strong: boolean } | null {

@@ -187,10 +187,15 @@ function readMtaText(parsed: ParsedMessage): NoticeFinding | null {
   let recipients = bounce.recipients;
   if (recipients.length === 0 && original?.to && !exclude.has(original.to))
     recipients = readTextBounce(text, format ?? 'generic', exclude, sender, [], original.to).recipients;
-  if (recipients.length === 0) return null;
+  // A mail system's notice by all three header signs is a bounce even when its body names no
+  // one (Sendmail's "<<< No Message Collected >>>"); anything less needs a named recipient.
+  const unmistakable = signals.daemonSender && signals.bounceSubject && signals.nullSender && !signals.replySubject;
+  if (recipients.length === 0 && !unmistakable) return null;
   const evidence = [
     ...signals.evidence,
-    `${format ?? 'mail system'} bounce text names ${recipients.length} failed recipient${recipients.length === 1 ? '' : 's'}${bounce.delayed ? ' (delayed)' : ''}`,
+    recipients.length === 0
+      ? 'null sender, mail-system From and bounce Subject, but the text names no failed recipient'
+      : `${format ?? 'mail system'} bounce text names ${recipients.length} failed recipient${recipients.length === 1 ? '' : 's'}${bounce.delayed ? ' (delayed)' : ''}`,
   ];
   return finding('bounce', evidence, {
     kind: 'bounce',
