@@ -13,6 +13,7 @@ export async function openDecideSandbox(
   return {
     options: {
       store,
+      directory: store.directory,
       mailbox: config?.mailbox ?? (defaults.mailboxes[0] as MailboxSettings),
       recordTypes: config?.recordTypes ?? defaults.recordTypes,
       prefixes: config?.prefixes ?? defaults.prefixes,

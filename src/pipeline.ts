@@ -4,14 +4,14 @@ import { categorizeStage } from './decide/categorize/categorize-stage.ts';
 import type { DecideContext, Draft, Stage } from './decide/context.ts';
 import { parseStage } from './decide/parse/parse-stage.ts';
 import { defaultRecordStage } from './decide/route/default-record-stage.ts';
+import { identifyStage } from './decide/identify/identify-stage.ts';
 import { screenStage } from './decide/screen/screen-stage.ts';
 
 /**
  * The stages of decide, in order: the architecture diagram in code.
- * parse → screen → identify → categorize → route. Identify joins this list (between screen and
- * categorize) when it is built; nothing else changes.
+ * parse → screen → identify → categorize → route.
  */
-export const stages: readonly Stage[] = [parseStage, screenStage, categorizeStage, defaultRecordStage];
+export const stages: readonly Stage[] = [parseStage, screenStage, identifyStage, categorizeStage, defaultRecordStage];
 
 /** Runs the stages over one message: reads the store, writes nothing, returns the plan with its trace. */
 export async function decide(ctx: DecideContext, pipeline: readonly Stage[] = stages): Promise<Plan> {
@@ -46,5 +46,6 @@ function planFrom(ctx: DecideContext, draft: Draft, state: Plan['state'], error:
     ...(draft.screening ? { screening: draft.screening } : {}),
     ...(draft.categorization ? { categorization: draft.categorization } : {}),
     ...(draft.noticeLink && !error ? { notice: draft.noticeLink } : {}),
+    ...(draft.createUser && !error && state === 'processed' ? { createUser: draft.createUser } : {}),
   };
 }

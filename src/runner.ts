@@ -13,6 +13,7 @@ import type {
   SigningSettings,
 } from './decide/context.ts';
 import { decide } from './pipeline.ts';
+import type { AddressSettings } from './domain/directory/types.ts';
 import type { BlobStore } from './store/blob-store.ts';
 import type { Store } from './store/store.ts';
 
@@ -39,6 +40,8 @@ export interface RunnerContext {
   recordTypes: Readonly<Record<string, RecordTypeSettings>>;
   prefixes: Prefixes;
   signing: SigningSettings;
+  /** how sender addresses match the directory (config `directory`) */
+  addressSettings?: AddressSettings;
   limits: ParseLimits;
   log: Logger;
   owner: string;
@@ -180,6 +183,8 @@ export class Runner {
         signing: ctx.signing,
         limits: ctx.limits,
         store: ctx.store,
+        directory: ctx.store.directory,
+        ...(ctx.addressSettings ? { addressSettings: ctx.addressSettings } : {}),
         blobs: ctx.blobs,
         now: ctx.now,
       };

@@ -49,6 +49,13 @@ export async function applyPlan(
       });
     }
     if (plan.notice) await applyNotice(tx, message, plan.notice, result.recordId, trace, now);
+    if (plan.createUser && (await tx.createDirectoryUser(plan.createUser, now)))
+      trace.push({
+        stage: 'apply',
+        looked: 'directory',
+        concluded: `created user ${plan.createUser.id}`,
+        why: 'an unknown sender from a trusted domain (autoCreateUsersFrom)',
+      });
     await tx.insertAttachments(plan.attachments.map((a) => ({ ...a, messageId: message.id })));
     await tx.finishMessage(message.id, owner, {
       state: plan.state,

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadConfig, maskSecrets } from '../config/load.ts';
 import type { App, OpenApp } from './app.ts';
 import { decideCommand } from './decide-command.ts';
+import { directoryImport, directoryList, directoryShow } from './directory-command.ts';
 import { ingestCommand } from './ingest-command.ts';
 import { initCommand } from './init-command.ts';
 import {
@@ -118,6 +119,38 @@ export function buildProgram(openApp: OpenApp): Command {
     .action((ids: string[], opts: { state?: string; json?: boolean }) =>
       withApp((app) => reprocessMessages(app, ids, opts))(),
     );
+
+  const directory = program
+    .command('directory')
+    .description('the directory: users, contacts, companies and projects');
+  directory
+    .command('import')
+    .description(
+      'upsert users, contacts, companies and projects from a CSV or JSON file (docs/directory-import.md); exit 0 all applied, 65 rows rejected, 66 no such file',
+    )
+    .argument('<file>', 'FILE.csv or FILE.json')
+    .option('--dry-run', 'report what would change without writing anything')
+    .option('--json', 'print a JSON report')
+    .action(async (file: string, opts: { dryRun?: boolean; json?: boolean }) => {
+      const app = await openApp({ ...configFile(), quiet: true });
+      try {
+        process.exitCode = await directoryImport(app, file, opts);
+      } finally {
+        await app.close();
+      }
+    });
+  directory
+    .command('list')
+    .description('list the directory (JSON output is the import format)')
+    .option('-k, --kind <kind>', 'only this kind: user, contact, company or project')
+    .option('--json', 'print JSON')
+    .action((opts: { kind?: string; json?: boolean }) => withApp((app) => directoryList(app, opts))());
+  directory
+    .command('show')
+    .description('one user, contact, company or project, by ID or by email address')
+    .argument('<idOrAddress>')
+    .option('--json', 'print JSON')
+    .action((target: string, opts: { json?: boolean }) => withApp((app) => directoryShow(app, target, opts))());
 
   program
     .command('mailbox')

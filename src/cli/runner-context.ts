@@ -14,6 +14,7 @@ export function runnerContext(app: App): RunnerContext {
     recordTypes: config.recordTypes,
     prefixes: config.prefixes,
     signing: app.signing,
+    addressSettings: config.directory,
     limits: config.limits,
     log: app.log,
     owner: newOwnerId(),

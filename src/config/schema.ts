@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { durationHint, parseDuration, parseSize } from './units.ts';
 import type { DurationUnit } from './units.ts';
@@ -208,6 +209,48 @@ const afterProcessingSchema = z.union(
   { error: expecting('delete, keep, flag-seen or { move: Processed }') },
 );
 
+const TRUST_ACTIONS = ['create', 'update', 'reopen', 'close'] as const;
+
+function isIpOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.trim().split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/** Whether a sender is who the From says (DKIM/SPF/DMARC), and what an unverified one may do. */
+const trustSchema = z
+  .strictObject({
+    // verify: DKIM/SPF/DMARC here; trust-header: only a trusted MTA's Authentication-Results; off: no check
+    mode: z.enum(['verify', 'trust-header', 'off'], { error: expecting('verify, trust-header or off') }).default('verify'),
+    trustedAuthservIds: z
+      .array(text('an authserv-id such as mx.example.com'), { error: expecting('a list of authserv-ids') })
+      .default([]),
+    trustedRelays: z
+      .array(
+        z.string().refine(isIpOrCidr, {
+          error: (iss) => `${describeValue(iss.input)} is not an IP address or CIDR such as 10.0.0.0/8`,
+        }),
+        { error: expecting('a list of IP addresses or CIDRs') },
+      )
+      .default([]),
+    // what a sender whose From fails DMARC may still do (see src/decide/identify/trust.ts)
+    unverifiedMay: z
+      .array(z.enum(TRUST_ACTIONS, { error: expecting('create, update, reopen or close') }), {
+        error: expecting('a list such as [create]'),
+      })
+      .default(['create']),
+  })
+  .superRefine((t, ctx) => {
+    if (t.mode === 'trust-header' && t.trustedAuthservIds.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trustedAuthservIds'],
+        message: 'trust-header needs at least one trusted authserv-id',
+        input: t.trustedAuthservIds,
+      });
+  });
+
 /** The keys a driver profile may set for the mailboxes that name it (Siebel's driver profiles). */
 const connectorFields = {
   connector: z.enum(['smtp', 'pop3', 'imap'], { error: expecting('smtp, pop3 or imap') }),
@@ -226,6 +269,13 @@ const connectorFields = {
   processIfLoopbackDetected: flag(),
   // The same mail to two monitored addresses: merge = one record; separate = one per mailbox.
   fanOut: z.enum(['merge', 'separate'], { error: expecting('merge or separate') }),
+  // Seed 004's whitelist for general mail.
+  whitelist: z.enum(['accept-all', 'reject-all', 'known-contacts', 'known-contacts-or-company'], {
+    error: expecting('accept-all, reject-all, known-contacts or known-contacts-or-company'),
+  }),
+  // Seed 001: "automatically create users for incoming emails from trusted domains".
+  autoCreateUsersFrom: z.array(text('a domain such as example.com'), { error: expecting('a list of domains') }),
+  trust: trustSchema,
 };
 
 const profileSchema = z.strictObject({
@@ -243,6 +293,9 @@ const profileSchema = z.strictObject({
   loopbackKey: connectorFields.loopbackKey.optional(),
   processIfLoopbackDetected: connectorFields.processIfLoopbackDetected.optional(),
   fanOut: connectorFields.fanOut.optional(),
+  whitelist: connectorFields.whitelist.optional(),
+  autoCreateUsersFrom: connectorFields.autoCreateUsersFrom.optional(),
+  trust: connectorFields.trust.optional(),
 });
 
 const mailboxSchema = z.strictObject({
@@ -268,6 +321,9 @@ const mailboxSchema = z.strictObject({
   loopbackKey: connectorFields.loopbackKey.default('sender'),
   processIfLoopbackDetected: connectorFields.processIfLoopbackDetected.default(false),
   fanOut: connectorFields.fanOut.default('merge'),
+  whitelist: connectorFields.whitelist.default('accept-all'),
+  autoCreateUsersFrom: connectorFields.autoCreateUsersFrom.default([]),
+  trust: connectorFields.trust.prefault({}),
 });
 
 /** Subject prefixes that mark a forward or a reply (seed 001); compared case-insensitively. */
@@ -367,6 +423,14 @@ export const configSchema = z
       )
       .prefault({ CASE: { prefix: 'CASE', digits: 7 } }),
     prefixes: prefixesSchema.prefault({}),
+    // How sender addresses match directory entries: the domain never minds case; the local part
+    // does not by default (RFC 5321 says it may, no mail system does); `+tag` subaddresses match.
+    directory: z
+      .strictObject({
+        localPartCase: z.enum(['insensitive', 'sensitive'], { error: expecting('insensitive or sensitive') }).default('insensitive'),
+        subaddressSeparator: z.string({ error: expecting('one character such as +, or "" for none') }).max(1, { error: 'one character such as +, or "" for none' }).default('+'),
+      })
+      .prefault({}),
     signing: z
       .strictObject({
         // HMAC key for the Message-IDs we send; "" = one generated at first start and kept in the

@@ -96,6 +96,13 @@ prefixes:
   forward: ["fw:", "fwd:", "wg:", "tr:", "rv:", "i:", "vs:", "vl:", "doorst:", "fs:", "enc:", "pd:", "rif:", "пересл:", "转发:", "轉寄:", "fw：", "转发："]
   reply: ["re:", "aw:", "r:", "sv:", "antw:", "réf:", "ref:", "odp:", "vá:", "ynt:", "atb:", "res:", "отв:", "ответ:", "回复:", "答复:", "回覆:", "re：", "回复：", "accepted:", "tentative:", "declined:"]
 
+# How sender addresses match the directory (postroom directory import): the domain never
+# minds case; the local part does not either unless set to sensitive; "+" makes
+# bob+invoices@example.com match bob@example.com ("" turns that off).
+directory:
+  localPartCase: insensitive
+  subaddressSeparator: "+"
+
 # Message-IDs of mail Postroom sends are signed, so a reply's In-Reply-To can be trusted.
 signing:
   # HMAC key; "" (default) generates one at first start and keeps it in the database.
@@ -142,6 +149,22 @@ mailboxes:
     processIfLoopbackDetected: false
     # The same mail to two monitored addresses: merge (one record, default) or separate.
     fanOut: merge
+    # Who may open records by mail (seed 004): accept-all (default), reject-all,
+    # known-contacts (senders in the directory), or known-contacts-or-company (also anyone
+    # at a domain whose company has exactly one primary contact). Others end in state rejected.
+    whitelist: accept-all
+    # Unknown senders from these domains become directory users on their first mail (seed 001).
+    autoCreateUsersFrom: []
+    # Is the sender who the From says? verify checks DKIM, SPF and DMARC here; trust-header
+    # reads only the Authentication-Results of the MTAs named in trustedAuthservIds; off skips it.
+    # A sender whose From fails DMARC is "unverified": never treated as the directory entry it
+    # claims to be, and limited to the actions in unverifiedMay (create, update, reopen, close).
+    trust:
+      mode: verify
+      trustedAuthservIds: []
+      # IPs or CIDRs of your own relays: the client IP for SPF is the first hop outside them.
+      trustedRelays: []
+      unverifiedMay: [create]
   # - address: billing@example.com
   #   recordType: TICKET
 `;

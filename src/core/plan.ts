@@ -75,4 +75,6 @@ export interface Plan {
   screening?: Screening;
   categorization?: Categorization;
   notice?: PlanNotice;
+  /** identify found an unknown sender of a trusted domain: apply creates the user */
+  createUser?: { id: string; name: string; address: string };
 }

@@ -3,7 +3,10 @@ import type { FinalState, MessageRow, TraceStep } from '../core/message.ts';
 import type { ParsedMessage, PlanNotice, RecordChange } from '../core/plan.ts';
 import type { Categorization, Screening } from '../core/screening.ts';
 import type { BlobStore } from '../store/blob-store.ts';
+import type { AddressSettings } from '../domain/directory/types.ts';
+import type { DirectoryReader } from '../store/directory.ts';
 import type { StoreReader } from '../store/store.ts';
+import type { TrustAction, Verdict } from './identify/trust.ts';
 
 export interface ParseLimits {
   headerSize: number;
@@ -22,6 +25,26 @@ export interface MailboxSettings {
   loopbackKey: 'sender' | 'sender+subject';
   processIfLoopbackDetected: boolean;
   fanOut?: 'merge' | 'separate';
+  whitelist?: 'accept-all' | 'reject-all' | 'known-contacts' | 'known-contacts-or-company';
+  autoCreateUsersFrom?: readonly string[];
+  trust?: {
+    mode: 'verify' | 'trust-header' | 'off';
+    trustedAuthservIds: string[];
+    trustedRelays: string[];
+    unverifiedMay: readonly TrustAction[];
+  };
+}
+
+/** Who sent the mail, as identify found out; later stages and the trace go by this. */
+export interface Identity {
+  /** the From address */
+  address: string | null;
+  /** the directory entry, unless the sender is unverified */
+  party: { id: string; kind: 'user' | 'contact'; name: string; companyId: string | null } | null;
+  /** no directory entry: a guest (seed 001) */
+  guest: boolean;
+  trust: Verdict;
+  unverifiedMay: readonly TrustAction[];
 }
 
 export interface Prefixes {
@@ -51,6 +74,11 @@ export interface DecideContext {
   signing: SigningSettings;
   limits: ParseLimits;
   store: StoreReader;
+  /** the directory (users, contacts, companies, projects); absent where none is configured */
+  directory?: DirectoryReader;
+  addressSettings?: AddressSettings;
+  /** DNS for trust checks; tests pass a stub, production uses the system resolver */
+  resolver?: (name: string, rrtype: string) => Promise<unknown>;
   blobs: BlobStore;
   now: () => number;
 }
@@ -63,6 +91,9 @@ export interface Draft {
   categorization?: Categorization;
   /** the stored message and record a notice concerns (screen found it, route uses it) */
   noticeLink?: PlanNotice;
+  identity?: Identity;
+  /** seed 001: an unknown sender from a trusted domain becomes a user (apply creates it) */
+  createUser?: { id: string; name: string; address: string };
   /** the record this mail's thread headers lead to */
   thread?: { recordId: number; number: string; why: string; strength: 'strong' | 'weak' };
   record?: RecordChange;

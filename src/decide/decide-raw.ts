@@ -4,6 +4,8 @@ import type { Address, Plan } from '../core/plan.ts';
 import type { Categorization, Category, LoopDetails, MailClass, Notice, Screening } from '../core/screening.ts';
 import { decide } from '../pipeline.ts';
 import { MemoryBlobStore } from '../store/blobs/memory-blobs.ts';
+import type { AddressSettings } from '../domain/directory/types.ts';
+import type { DirectoryReader } from '../store/directory.ts';
 import type { StoreReader } from '../store/store.ts';
 import type {
   DecideContext,
@@ -54,6 +56,8 @@ export interface DecideReport {
 export interface DecideRawOptions {
   file?: string;
   store: StoreReader;
+  directory?: DirectoryReader;
+  addressSettings?: AddressSettings;
   mailbox: MailboxSettings;
   recordTypes: Readonly<Record<string, RecordTypeSettings>>;
   prefixes: Prefixes;
@@ -106,6 +110,8 @@ export async function decideRaw(raw: Buffer, options: DecideRawOptions): Promise
     signing: options.signing,
     limits: options.limits,
     store: options.store,
+    ...(options.directory ? { directory: options.directory } : {}),
+    ...(options.addressSettings ? { addressSettings: options.addressSettings } : {}),
     blobs,
     now,
   };

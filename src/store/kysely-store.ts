@@ -14,6 +14,8 @@ import type {
   StoreWriter,
   ThreadMatch,
 } from './store.ts';
+import { DirectoryStore } from './directory-store.ts';
+import { writeDirectoryEntities } from './directory-writes.ts';
 import { immediateTransaction } from './immediate-transaction.ts';
 import type { Database } from './tables.ts';
 import { parseTrace, toAttachmentRow, toMessageRow, toNoticeRow, toRecordRow } from './row-mapping.ts';
@@ -322,6 +324,22 @@ class Reader implements StoreReader {
 }
 
 class Writer extends Reader implements StoreWriter {
+  async createDirectoryUser(user: { id: string; name: string; address: string }, now: number): Promise<boolean> {
+    const exists = await this.db.selectFrom('directory_parties').select('id').where('id', '=', user.id).executeTakeFirst();
+    const owned = await this.db
+      .selectFrom('directory_addresses')
+      .select('party_id')
+      .where('address', '=', user.address)
+      .executeTakeFirst();
+    if (exists || owned) return false;
+    await writeDirectoryEntities(
+      this.db,
+      [{ kind: 'user', party: { id: user.id, kind: 'user', name: user.name, addresses: [user.address], companyId: null, lockedOut: false } }],
+      now,
+    );
+    return true;
+  }
+
   async holdLease(id: number, owner: string): Promise<boolean> {
     const result = await this.db
       .updateTable('messages')
@@ -519,12 +537,14 @@ class Writer extends Reader implements StoreWriter {
 /** The store over Kysely; the two backends differ only in how they open and how they claim. */
 export class KyselyStore extends Reader implements Store {
   readonly dialect: 'sqlite' | 'postgres';
+  readonly directory: DirectoryStore;
   private readonly kysely: Kysely<Database>;
 
   constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
     super(db);
     this.kysely = db;
     this.dialect = dialect;
+    this.directory = new DirectoryStore(db, dialect);
   }
 
   async ensureSetting(name: string, value: string): Promise<string> {

@@ -8,6 +8,7 @@ import type {
   AddressStatusRow,
   NoticeRow,
 } from '../core/message.ts';
+import type { Directory } from './directory.ts';
 
 /** A raw message just written to blob storage, about to get its spool row. */
 export interface NewMessage {
@@ -142,6 +143,8 @@ export interface StoreWriter extends StoreReader {
   /** false when this message's notice is already stored (a replay): nothing else is counted then. */
   insertNotice(notice: NoticeRow): Promise<boolean>;
   insertWatermark(token: string, recordId: number, now: number): Promise<void>;
+  /** Seed 001's automatic user for a trusted domain; false when it (or its address) exists already. */
+  createDirectoryUser(user: { id: string; name: string; address: string }, now: number): Promise<boolean>;
   /**
    * Records that this Message-ID went to this record; when another message already did, nothing
    * changes and that record is returned (the caller attaches instead of creating).
@@ -182,6 +185,8 @@ export interface MailboxState {
 /** The store: one interface, SQLite and PostgreSQL behind it. */
 export interface Store extends StoreReader, MailboxState {
   readonly dialect: 'sqlite' | 'postgres';
+  /** users, contacts, companies, projects: read by decide, written by `postroom directory import` and apply */
+  readonly directory: Directory;
   /** Engine-wide settings that must be the same on every node (the signing secret); first writer wins. */
   ensureSetting(name: string, value: string): Promise<string>;
   /** Commits the spool row (or counts a duplicate delivery). Called only after the raw bytes are durable. */

@@ -127,6 +127,38 @@ export interface EngineSettingsTable {
   value: string;
 }
 
+export interface DocumentsTable {
+  id: Generated<number>;
+  project_id: string | null;
+  doc_type: string;
+  number: string;
+  title: string;
+  subtype: string | null;
+  source_contact: string | null;
+  responsible_party: string | null;
+  route_current: number;
+  route_destination: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DocumentRouteTable {
+  document_id: number;
+  row_id: string;
+  seq: number;
+  party: string;
+  state: string;
+}
+
+export interface DocumentMessagesTable {
+  message_ref: number;
+  document_id: number;
+  kind: string;
+  /** JSON of the catalogue plan */
+  catalog: string;
+  created_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -171,6 +203,9 @@ export interface Database {
   message_records: MessageRecordsTable;
   record_watchers: RecordWatchersTable;
   engine_settings: EngineSettingsTable;
+  documents: DocumentsTable;
+  document_route: DocumentRouteTable;
+  document_messages: DocumentMessagesTable;
   schema_migrations: SchemaMigrationsTable;
   directory_parties: DirectoryPartiesTable;
   directory_addresses: DirectoryAddressesTable;

@@ -105,6 +105,9 @@ describe('defaults', () => {
         loopbackKey: 'sender',
         processIfLoopbackDetected: false,
         fanOut: 'merge',
+        whitelist: 'accept-all',
+        autoCreateUsersFrom: [],
+        trust: { mode: 'verify', trustedAuthservIds: [], trustedRelays: [], unverifiedMay: ['create'] },
       },
     ]);
     assert.ok(config.prefixes.forward.includes('fwd:') && config.prefixes.reply.includes('aw:'));

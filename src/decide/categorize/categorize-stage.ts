@@ -85,7 +85,7 @@ async function findRecord(ctx: DecideContext, draft: Draft, replyPrefix: string 
   }
   const weak = evidence[0]!;
   const sender = parsed.from?.address ?? ctx.message.from;
-  const permission = await mayUseWeakEvidence(ctx, weak.recordId, sender);
+  const permission = await mayUseWeakEvidence({ ...ctx, identity: draft.identity }, weak.recordId, sender);
   draft.trace.push({
     stage: 'categorize',
     looked: `${weak.number} named in the subject only`,

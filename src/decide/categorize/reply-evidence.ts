@@ -2,7 +2,7 @@ import type { ParsedMessage } from '../../core/plan.ts';
 import { recordNumbersIn } from '../../domain/records/record-number.ts';
 import { checkMessageId } from '../../domain/records/signed-message-id.ts';
 import { watermarkTokens } from '../../domain/records/watermark.ts';
-import type { DecideContext } from '../context.ts';
+import type { DecideContext, Identity } from '../context.ts';
 
 /** One reason to believe a mail belongs to a record; strong evidence attaches on its own. */
 export interface ReplyEvidence {
@@ -91,16 +91,21 @@ export async function gatherReplyEvidence(
  * comments to a record by guessing its number.
  */
 export async function mayUseWeakEvidence(
-  ctx: DecideContext,
+  ctx: DecideContext & { identity?: Identity | undefined },
   recordId: number,
   sender: string | null,
 ): Promise<{ allowed: boolean; why: string }> {
   if (!sender) return { allowed: false, why: 'the mail has no sender address' };
+  const identity = ctx.identity;
+  if (identity?.trust === 'unverified')
+    return { allowed: false, why: `${sender} is unverified (the From fails DMARC)` };
   const record = await ctx.store.getRecord(recordId);
   if (record && record.requester.toLowerCase() === sender.toLowerCase())
     return { allowed: true, why: `${sender} is the requester of ${record.number}` };
   if (await ctx.store.isWatcher(recordId, sender))
     return { allowed: true, why: `${sender} watches ${record?.number ?? recordId}` };
+  if (identity?.party?.kind === 'user')
+    return { allowed: true, why: `${sender} is a user (${identity.party.id})` };
   return {
     allowed: false,
     why: `${sender} is neither the requester nor a watcher of ${record?.number ?? recordId}`,

@@ -34,8 +34,26 @@ export const defaultRecordStage: Stage = {
       return { kind: 'continue' };
     }
     const category = draft.categorization?.category ?? 'new';
-    if (draft.thread && category !== 'forward')
+    if (draft.thread && category !== 'forward') {
+      const identity = draft.identity;
+      if (identity?.trust === 'unverified' && !identity.unverifiedMay.includes('update')) {
+        draft.trace.push({
+          stage: 'route',
+          looked: `record ${draft.thread.number}`,
+          concluded: identity.unverifiedMay.includes('create') ? 'open a new record instead' : 'rejected',
+          why: `the sender is unverified and may only ${identity.unverifiedMay.join(', ') || 'nothing'} (trust.unverifiedMay)`,
+        });
+        if (!identity.unverifiedMay.includes('create'))
+          return { kind: 'stop', state: 'rejected', why: 'an unverified sender may not update records' };
+        return create(ctx, draft, replyText, null);
+      }
       return attach(draft, draft.thread.recordId, 'reply', replyText, draft.thread.why);
+    }
+    const unverified = draft.identity?.trust === 'unverified' ? draft.identity : null;
+    if (unverified && !unverified.unverifiedMay.includes('create')) {
+      draft.trace.push({ stage: 'route', looked: 'trust policy', concluded: 'rejected', why: 'an unverified sender may not open records (trust.unverifiedMay)' });
+      return { kind: 'stop', state: 'rejected', why: 'an unverified sender may not open records' };
+    }
     const claimKey = claimKeyOf(ctx, parsed.messageId);
     if (claimKey) {
       const first = await ctx.store.findMessageRecord(claimKey);
