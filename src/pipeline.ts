@@ -4,6 +4,7 @@ import { categorizeStage } from './decide/categorize/categorize-stage.ts';
 import type { DecideContext, Draft, Stage } from './decide/context.ts';
 import { parseStage } from './decide/parse/parse-stage.ts';
 import { defaultRecordStage } from './decide/route/default-record-stage.ts';
+import { documentStage } from './decide/route/document-stage.ts';
 import { identifyStage } from './decide/identify/identify-stage.ts';
 import { screenStage } from './decide/screen/screen-stage.ts';
 
@@ -11,7 +12,14 @@ import { screenStage } from './decide/screen/screen-stage.ts';
  * The stages of decide, in order: the architecture diagram in code.
  * parse → screen → identify → categorize → route.
  */
-export const stages: readonly Stage[] = [parseStage, screenStage, identifyStage, categorizeStage, defaultRecordStage];
+export const stages: readonly Stage[] = [
+  parseStage,
+  screenStage,
+  identifyStage,
+  categorizeStage,
+  documentStage,
+  defaultRecordStage,
+];
 
 /** Runs the stages over one message: reads the store, writes nothing, returns the plan with its trace. */
 export async function decide(ctx: DecideContext, pipeline: readonly Stage[] = stages): Promise<Plan> {
@@ -47,5 +55,6 @@ function planFrom(ctx: DecideContext, draft: Draft, state: Plan['state'], error:
     ...(draft.categorization ? { categorization: draft.categorization } : {}),
     ...(draft.noticeLink && !error ? { notice: draft.noticeLink } : {}),
     ...(draft.createUser && !error && state === 'processed' ? { createUser: draft.createUser } : {}),
+    ...(draft.document && !error && state === 'processed' ? { document: draft.document } : {}),
   };
 }

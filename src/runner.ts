@@ -9,6 +9,7 @@ import type {
   MailboxSettings,
   ParseLimits,
   Prefixes,
+  ProjectsSettings,
   RecordTypeSettings,
   SigningSettings,
 } from './decide/context.ts';
@@ -42,6 +43,7 @@ export interface RunnerContext {
   signing: SigningSettings;
   /** how sender addresses match the directory (config `directory`) */
   addressSettings?: AddressSettings;
+  projects?: ProjectsSettings;
   limits: ParseLimits;
   log: Logger;
   owner: string;
@@ -185,6 +187,7 @@ export class Runner {
         store: ctx.store,
         directory: ctx.store.directory,
         ...(ctx.addressSettings ? { addressSettings: ctx.addressSettings } : {}),
+        ...(ctx.projects ? { projects: ctx.projects } : {}),
         blobs: ctx.blobs,
         now: ctx.now,
       };

@@ -1,6 +1,6 @@
 import { PostroomError } from '../core/errors.ts';
 import type { MessageRow, TraceStep } from '../core/message.ts';
-import type { Plan, PlanNotice } from '../core/plan.ts';
+import type { DocumentChange, Plan, PlanNotice } from '../core/plan.ts';
 import type { RecordTypeSettings } from '../decide/context.ts';
 import { formatRecordNumber } from '../domain/records/record-number.ts';
 import type { Store, StoreWriter } from '../store/store.ts';
@@ -49,6 +49,7 @@ export async function applyPlan(
       });
     }
     if (plan.notice) await applyNotice(tx, message, plan.notice, result.recordId, trace, now);
+    if (plan.document) await applyDocument(tx, message, plan.document, trace, now);
     if (plan.createUser && (await tx.createDirectoryUser(plan.createUser, now)))
       trace.push({
         stage: 'apply',
@@ -114,6 +115,49 @@ async function applyNotice(
       concluded: `marked ${hard.map((r) => r.address).join(', ')} as bouncing`,
       why: 'a permanent failure (hard bounce)',
     });
+}
+
+/** Seed 004: creates the document or joins it and stores its new route; a replay changes nothing. */
+async function applyDocument(
+  tx: StoreWriter,
+  message: MessageRow,
+  change: DocumentChange,
+  trace: TraceStep[],
+  now: number,
+): Promise<void> {
+  const earlier = await tx.documentOfMessage(message.id);
+  if (earlier !== undefined) {
+    trace.push({ stage: 'apply', looked: 'document messages', concluded: `keep document ${earlier}`, why: 'this message was already applied' });
+    return;
+  }
+  if (change.kind === 'create') {
+    const counter = `~doc ${change.projectId ?? ''} ${change.docType}`;
+    const number = String(change.firstNumber - 1 + (await tx.allocateNumber(counter))).padStart(change.digits, '0');
+    const documentId = await tx.insertDocument({
+      projectId: change.projectId,
+      docType: change.docType,
+      number,
+      title: change.title,
+      subtype: change.subtype,
+      sourceContact: change.sourceContact,
+      responsibleParty: change.responsibleParty,
+      routeCurrent: 1,
+      routeDestination: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await tx.insertDocumentMessage({ messageRef: message.id, documentId, kind: 'created', catalog: change.catalog, now });
+    trace.push({
+      stage: 'apply',
+      looked: 'plan',
+      concluded: `created ${change.docType} # ${number}${change.projectId ? ` in ${change.projectId}` : ''}`,
+      why: 'committed with the message state',
+    });
+    return;
+  }
+  if (change.route) await tx.replaceDocumentRoute(change.documentId, change.route.rows, change.route.current, now);
+  await tx.insertDocumentMessage({ messageRef: message.id, documentId: change.documentId, kind: 'attached', catalog: change.catalog, now });
+  trace.push({ stage: 'apply', looked: 'plan', concluded: `attached to document # ${change.number}`, why: 'route and catalogue committed with the message state' });
 }
 
 async function applyRecord(

@@ -3,6 +3,7 @@ import { loadConfig, maskSecrets } from '../config/load.ts';
 import type { App, OpenApp } from './app.ts';
 import { decideCommand } from './decide-command.ts';
 import { directoryImport, directoryList, directoryShow } from './directory-command.ts';
+import { listDocuments, showDocument } from './documents-command.ts';
 import { ingestCommand } from './ingest-command.ts';
 import { initCommand } from './init-command.ts';
 import {
@@ -151,6 +152,20 @@ export function buildProgram(openApp: OpenApp): Command {
     .argument('<idOrAddress>')
     .option('--json', 'print JSON')
     .action((target: string, opts: { json?: boolean }) => withApp((app) => directoryShow(app, target, opts))());
+
+  const documents = program.command('documents').description('project documents created or updated by mail (seed 004)');
+  documents
+    .command('list')
+    .description('list documents, oldest first')
+    .option('-n, --limit <n>', 'at most this many', '1000')
+    .option('--json', 'print JSON')
+    .action((opts: { limit?: string; json?: boolean }) => withApp((app) => listDocuments(app, opts))());
+  documents
+    .command('show')
+    .description('one document with its route and the mail that went into it')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { json?: boolean }) => withApp((app) => showDocument(app, id, opts))());
 
   program
     .command('mailbox')

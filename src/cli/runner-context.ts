@@ -15,6 +15,7 @@ export function runnerContext(app: App): RunnerContext {
     prefixes: config.prefixes,
     signing: app.signing,
     addressSettings: config.directory,
+    projects: config.projects,
     limits: config.limits,
     log: app.log,
     owner: newOwnerId(),

@@ -276,6 +276,8 @@ const connectorFields = {
   // Seed 001: "automatically create users for incoming emails from trusted domains".
   autoCreateUsersFrom: z.array(text('a domain such as example.com'), { error: expecting('a list of domains') }),
   trust: trustSchema,
+  // Seed 004: general mail creates and updates project documents instead of records.
+  projectDocuments: flag(),
 };
 
 const profileSchema = z.strictObject({
@@ -296,6 +298,7 @@ const profileSchema = z.strictObject({
   whitelist: connectorFields.whitelist.optional(),
   autoCreateUsersFrom: connectorFields.autoCreateUsersFrom.optional(),
   trust: connectorFields.trust.optional(),
+  projectDocuments: connectorFields.projectDocuments.optional(),
 });
 
 const mailboxSchema = z.strictObject({
@@ -324,6 +327,7 @@ const mailboxSchema = z.strictObject({
   whitelist: connectorFields.whitelist.default('accept-all'),
   autoCreateUsersFrom: connectorFields.autoCreateUsersFrom.default([]),
   trust: connectorFields.trust.prefault({}),
+  projectDocuments: connectorFields.projectDocuments.default(false),
 });
 
 /** Subject prefixes that mark a forward or a reply (seed 001); compared case-insensitively. */
@@ -334,6 +338,28 @@ const prefixesSchema = z.strictObject({
   reply: z
     .array(text('a prefix such as re:'), { error: expecting('a list of prefixes such as [re:, aw:]') })
     .default(['re:', 'aw:', 'r:', 'sv:', 'antw:', 'réf:', 'ref:', 'odp:', 'vá:', 'ynt:', 'atb:', 'res:', 'отв:', 'ответ:', '回复:', '答复:', '回覆:', 're：', '回复：', 'accepted:', 'tentative:', 'declined:']),
+});
+
+const catalogRule = z.union([z.literal(0), z.literal(1), z.literal(2)], {
+  error: expecting('0 (skip), 1 (catalogue) or 2 (catalogue and link)'),
+});
+
+/** A project document type (seed 004); names and short IDs are recognised in subjects. */
+const docTypeSchema = z.strictObject({
+  name: text('a doc type name such as Field Report'),
+  shortId: z
+    .string({ error: expecting('a short ID such as Inv2Bid') })
+    .regex(/^[\p{L}\p{N}]+$/u, { error: 'letters and digits only, such as Inv2Bid' })
+    .optional(),
+  inbound: z.enum(['Yes', 'Smart', 'No'], { error: expecting('Yes, Smart or No') }).default('No'),
+  requiresProject: flag().default(true),
+  active: flag().default(true),
+  subtypes: z.array(text('a subtype such as EM'), { error: expecting('a list of subtypes such as [EM]') }).default([]),
+  // by file extension without the dot ('*' for any other): 0 skip, 1 catalogue, 2 catalogue and link
+  catalog: z.record(z.string(), catalogRule, { error: expecting('a mapping such as { pdf: 1, exe: 0 }') }).default({}),
+  // the first number Postroom gives a new document of this type, and its digits
+  firstNumber: wholeNumber(1).default(1),
+  digits: wholeNumber(1, 12).default(4),
 });
 
 const backoffSchema = z
@@ -423,6 +449,26 @@ export const configSchema = z
       )
       .prefault({ CASE: { prefix: 'CASE', digits: 7 } }),
     prefixes: prefixesSchema.prefault({}),
+    projects: z
+      .strictObject({
+        docTypes: z
+          .array(docTypeSchema, { error: expecting('a list of doc types') })
+          .default([
+            {
+              name: 'Correspondence',
+              inbound: 'Yes',
+              requiresProject: false,
+              active: true,
+              subtypes: ['EM'],
+              catalog: {},
+              firstNumber: 1,
+              digits: 4,
+            },
+          ]),
+        // where catalogued files go; without it the inbound mail itself (.eml) is never catalogued
+        catalogFolder: z.string({ error: expecting('a folder path') }).default(''),
+      })
+      .prefault({}),
     // How sender addresses match directory entries: the domain never minds case; the local part
     // does not by default (RFC 5321 says it may, no mail system does); `+tag` subaddresses match.
     directory: z

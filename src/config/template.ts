@@ -96,6 +96,25 @@ prefixes:
   forward: ["fw:", "fwd:", "wg:", "tr:", "rv:", "i:", "vs:", "vl:", "doorst:", "fs:", "enc:", "pd:", "rif:", "пересл:", "转发:", "轉寄:", "fw：", "转发："]
   reply: ["re:", "aw:", "r:", "sv:", "antw:", "réf:", "ref:", "odp:", "vá:", "ynt:", "atb:", "res:", "отв:", "ответ:", "回复:", "答复:", "回覆:", "re：", "回复：", "accepted:", "tentative:", "declined:"]
 
+# Project documents (seed 004), for mailboxes with projectDocuments: true. A subject such as
+# "GC003 Field Report: 9/18/2012" creates a Field Report in project GC-003; "Re: GC003 Field
+# Report # 0146 Photos" adds to document 0146. inbound: Yes (may create), Smart (may only add to
+# a named document), No (ignored). Without a recognised doc type, Correspondence (subtype EM)
+# is assumed. catalog: per file extension, 0 skip, 1 catalogue, 2 catalogue and link; the mail
+# itself (eml) only when catalogFolder is set.
+projects:
+  docTypes:
+    - name: Correspondence
+      inbound: "Yes"
+      requiresProject: false
+      active: true
+      subtypes: [EM]
+      catalog: {}
+      firstNumber: 1
+      digits: 4
+    # - { name: Field Report, shortId: FR, inbound: "Yes", catalog: { pdf: 1, dwg: 2, exe: 0 } }
+  catalogFolder: ""
+
 # How sender addresses match the directory (postroom directory import): the domain never
 # minds case; the local part does not either unless set to sensitive; "+" makes
 # bob+invoices@example.com match bob@example.com ("" turns that off).
@@ -159,6 +178,8 @@ mailboxes:
     # reads only the Authentication-Results of the MTAs named in trustedAuthservIds; off skips it.
     # A sender whose From fails DMARC is "unverified": never treated as the directory entry it
     # claims to be, and limited to the actions in unverifiedMay (create, update, reopen, close).
+    # Seed 004: general mail creates and updates project documents instead of records.
+    projectDocuments: false
     trust:
       mode: verify
       trustedAuthservIds: []

@@ -1,3 +1,4 @@
+import type { DocumentRouteRow } from './document.ts';
 import type { ErrorCode } from './errors.ts';
 import type { AttachmentMeta, FinalState, TraceStep } from './message.ts';
 import type { Categorization, Notice, Screening } from './screening.ts';
@@ -53,6 +54,28 @@ export type RecordChange =
   /** entryKind: reply, forward, bounce, read_receipt … as the record's history shows it */
   | { kind: 'attach'; recordId: number; text: string; entryKind?: string };
 
+/** Seed 004: a project document to create, or one to join with its updated route. */
+export type DocumentChange =
+  | {
+      kind: 'create';
+      projectId: string | null;
+      docType: string;
+      title: string;
+      subtype: string | null;
+      sourceContact: string | null;
+      responsibleParty: string | null;
+      firstNumber: number;
+      digits: number;
+      catalog: unknown;
+    }
+  | {
+      kind: 'attach';
+      documentId: number;
+      number: string;
+      route: { rows: DocumentRouteRow[]; current: number } | null;
+      catalog: unknown;
+    };
+
 /** A notice to store, linked to the mail and record it concerns. */
 export interface PlanNotice {
   notice: Notice;
@@ -75,6 +98,7 @@ export interface Plan {
   screening?: Screening;
   categorization?: Categorization;
   notice?: PlanNotice;
+  document?: DocumentChange;
   /** identify found an unknown sender of a trusted domain: apply creates the user */
   createUser?: { id: string; name: string; address: string };
 }

@@ -1,9 +1,10 @@
 import type { ErrorCode } from '../core/errors.ts';
 import type { FinalState, MessageRow, TraceStep } from '../core/message.ts';
-import type { ParsedMessage, PlanNotice, RecordChange } from '../core/plan.ts';
+import type { DocumentChange, ParsedMessage, PlanNotice, RecordChange } from '../core/plan.ts';
 import type { Categorization, Screening } from '../core/screening.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { AddressSettings } from '../domain/directory/types.ts';
+import type { DocType } from '../domain/documents/doc-type.ts';
 import type { DirectoryReader } from '../store/directory.ts';
 import type { StoreReader } from '../store/store.ts';
 import type { TrustAction, Verdict } from './identify/trust.ts';
@@ -25,6 +26,7 @@ export interface MailboxSettings {
   loopbackKey: 'sender' | 'sender+subject';
   processIfLoopbackDetected: boolean;
   fanOut?: 'merge' | 'separate';
+  projectDocuments?: boolean;
   whitelist?: 'accept-all' | 'reject-all' | 'known-contacts' | 'known-contacts-or-company';
   autoCreateUsersFrom?: readonly string[];
   trust?: {
@@ -59,6 +61,12 @@ export interface RecordTypeSettings {
   start?: number;
 }
 
+export interface ProjectsSettings {
+  docTypes: readonly (DocType & { firstNumber: number; digits: number })[];
+  /** '' = none: the mail itself (.eml) is then never catalogued */
+  catalogFolder: string;
+}
+
 export interface SigningSettings {
   /** HMAC key of our Message-IDs */
   secret: string;
@@ -77,6 +85,8 @@ export interface DecideContext {
   /** the directory (users, contacts, companies, projects); absent where none is configured */
   directory?: DirectoryReader;
   addressSettings?: AddressSettings;
+  /** seed 004's doc types and catalogue folder, for mailboxes with projectDocuments */
+  projects?: ProjectsSettings;
   /** DNS for trust checks; tests pass a stub, production uses the system resolver */
   resolver?: (name: string, rrtype: string) => Promise<unknown>;
   blobs: BlobStore;
@@ -92,6 +102,7 @@ export interface Draft {
   /** the stored message and record a notice concerns (screen found it, route uses it) */
   noticeLink?: PlanNotice;
   identity?: Identity;
+  document?: DocumentChange;
   /** seed 001: an unknown sender from a trusted domain becomes a user (apply creates it) */
   createUser?: { id: string; name: string; address: string };
   /** the record this mail's thread headers lead to */

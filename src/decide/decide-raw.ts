@@ -12,6 +12,7 @@ import type {
   MailboxSettings,
   ParseLimits,
   Prefixes,
+  ProjectsSettings,
   RecordTypeSettings,
   SigningSettings,
 } from './context.ts';
@@ -58,6 +59,7 @@ export interface DecideRawOptions {
   store: StoreReader;
   directory?: DirectoryReader;
   addressSettings?: AddressSettings;
+  projects?: ProjectsSettings;
   mailbox: MailboxSettings;
   recordTypes: Readonly<Record<string, RecordTypeSettings>>;
   prefixes: Prefixes;
@@ -112,6 +114,7 @@ export async function decideRaw(raw: Buffer, options: DecideRawOptions): Promise
     store: options.store,
     ...(options.directory ? { directory: options.directory } : {}),
     ...(options.addressSettings ? { addressSettings: options.addressSettings } : {}),
+    ...(options.projects ? { projects: options.projects } : {}),
     blobs,
     now,
   };

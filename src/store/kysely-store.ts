@@ -18,7 +18,8 @@ import { DirectoryStore } from './directory-store.ts';
 import { writeDirectoryEntities } from './directory-writes.ts';
 import { immediateTransaction } from './immediate-transaction.ts';
 import type { Database } from './tables.ts';
-import { parseTrace, toAttachmentRow, toMessageRow, toNoticeRow, toRecordRow } from './row-mapping.ts';
+import { parseTrace, toAttachmentRow, toDocumentRow, toMessageRow, toNoticeRow, toRecordRow } from './row-mapping.ts';
+import type { DocumentRouteRow, DocumentRow } from '../core/document.ts';
 import type { AddressStatusRow, AttachmentRow, MessageRow, NoticeRow, RecordRow } from '../core/message.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -249,6 +250,65 @@ class Reader implements StoreReader {
     });
   }
 
+  async findDocument(projectId: string | null, docType: string, number: string): Promise<DocumentRow | undefined> {
+    return storeCall(async () => {
+      let q = this.db.selectFrom('documents').selectAll().where('doc_type', '=', docType).where('number', '=', number);
+      q = projectId === null ? q.where('project_id', 'is', null) : q.where('project_id', '=', projectId);
+      const row = await q.executeTakeFirst();
+      return row && toDocumentRow(row);
+    });
+  }
+
+  async getDocument(id: number): Promise<DocumentRow | undefined> {
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('documents').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toDocumentRow(row);
+    });
+  }
+
+  async listDocuments(limit: number): Promise<DocumentRow[]> {
+    return storeCall(async () => (await this.db.selectFrom('documents').selectAll().orderBy('id').limit(limit).execute()).map(toDocumentRow));
+  }
+
+  async getDocumentRoute(documentId: number): Promise<DocumentRouteRow[]> {
+    return storeCall(async () => {
+      const rows = await this.db
+        .selectFrom('document_route')
+        .selectAll()
+        .where('document_id', '=', documentId)
+        .orderBy('seq')
+        .orderBy('row_id')
+        .execute();
+      return rows.map((r) => ({ rowId: r.row_id, seq: Number(r.seq), party: r.party, state: r.state as DocumentRouteRow['state'] }));
+    });
+  }
+
+  async findDocumentMail(messageId: string): Promise<{ documentId: number; rowId: string } | undefined> {
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('document_mails').selectAll().where('message_id', '=', messageId).executeTakeFirst();
+      return row && { documentId: Number(row.document_id), rowId: row.row_id };
+    });
+  }
+
+  async documentOfMessage(messageRef: number): Promise<number | undefined> {
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('document_messages').select('document_id').where('message_ref', '=', messageRef).executeTakeFirst();
+      return row === undefined ? undefined : Number(row.document_id);
+    });
+  }
+
+  async listDocumentMessages(documentId: number): Promise<{ messageRef: number; kind: string; catalog: unknown }[]> {
+    return storeCall(async () => {
+      const rows = await this.db
+        .selectFrom('document_messages')
+        .selectAll()
+        .where('document_id', '=', documentId)
+        .orderBy('message_ref')
+        .execute();
+      return rows.map((r) => ({ messageRef: Number(r.message_ref), kind: r.kind, catalog: JSON.parse(r.catalog) as unknown }));
+    });
+  }
+
   async getSetting(name: string): Promise<string | undefined> {
     return storeCall(async () => {
       const row = await this.db.selectFrom('engine_settings').select('value').where('name', '=', name).executeTakeFirst();
@@ -458,6 +518,54 @@ class Writer extends Reader implements StoreWriter {
 
   async insertWatermark(token: string, recordId: number, now: number): Promise<void> {
     await this.db.insertInto('watermarks').values({ token, record_id: recordId, created_at: now }).execute();
+  }
+
+  async insertDocument(d: Omit<DocumentRow, 'id'>): Promise<number> {
+    const row = await this.db
+      .insertInto('documents')
+      .values({
+        project_id: d.projectId,
+        doc_type: d.docType,
+        number: d.number,
+        title: txt(d.title) ?? '',
+        subtype: d.subtype,
+        source_contact: d.sourceContact,
+        responsible_party: d.responsibleParty,
+        route_current: d.routeCurrent,
+        route_destination: d.routeDestination,
+        created_at: d.createdAt,
+        updated_at: d.updatedAt,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  async replaceDocumentRoute(documentId: number, rows: readonly DocumentRouteRow[], current: number, now: number): Promise<void> {
+    await this.db.deleteFrom('document_route').where('document_id', '=', documentId).execute();
+    if (rows.length > 0)
+      await this.db
+        .insertInto('document_route')
+        .values(rows.map((r) => ({ document_id: documentId, row_id: r.rowId, seq: r.seq, party: r.party, state: r.state })))
+        .execute();
+    await this.db.updateTable('documents').set({ route_current: current, updated_at: now }).where('id', '=', documentId).execute();
+  }
+
+  async insertDocumentMessage(m: { messageRef: number; documentId: number; kind: string; catalog: unknown; now: number }): Promise<boolean> {
+    const result = await this.db
+      .insertInto('document_messages')
+      .values({ message_ref: m.messageRef, document_id: m.documentId, kind: m.kind, catalog: JSON.stringify(m.catalog), created_at: m.now })
+      .onConflict((oc) => oc.column('message_ref').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async recordDocumentMail(messageId: string, documentId: number, rowId: string): Promise<void> {
+    await this.db
+      .insertInto('document_mails')
+      .values({ message_id: messageId, document_id: documentId, row_id: rowId })
+      .onConflict((oc) => oc.column('message_id').doNothing())
+      .execute();
   }
 
   async claimMessageRecord(messageId: string, recordId: number, messageRef: number): Promise<number> {

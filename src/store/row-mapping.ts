@@ -8,7 +8,8 @@ import type {
   RecordRow,
   TraceStep,
 } from '../core/message.ts';
-import type { AttachmentsTable, MessagesTable, NoticesTable, RecordsTable } from './tables.ts';
+import type { DocumentRow } from '../core/document.ts';
+import type { AttachmentsTable, DocumentsTable, MessagesTable, NoticesTable, RecordsTable } from './tables.ts';
 
 /** Database row → the engine's message type. */
 export function toMessageRow(r: Selectable<MessagesTable>): MessageRow {
@@ -96,6 +97,23 @@ function parseEnvelope(text: string | null): MessageRow['envelope'] {
   } catch {
     return null;
   }
+}
+
+export function toDocumentRow(r: Selectable<DocumentsTable>): DocumentRow {
+  return {
+    id: Number(r.id),
+    projectId: r.project_id,
+    docType: r.doc_type,
+    number: r.number,
+    title: r.title,
+    subtype: r.subtype,
+    sourceContact: r.source_contact,
+    responsibleParty: r.responsible_party,
+    routeCurrent: Number(r.route_current),
+    routeDestination: r.route_destination === null ? null : Number(r.route_destination),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
 }
 
 /** The stored trace column; a damaged one reads as empty rather than breaking a listing. */

@@ -8,6 +8,7 @@ import type {
   AddressStatusRow,
   NoticeRow,
 } from '../core/message.ts';
+import type { DocumentRouteRow, DocumentRow } from '../core/document.ts';
 import type { Directory } from './directory.ts';
 
 /** A raw message just written to blob storage, about to get its spool row. */
@@ -101,6 +102,16 @@ export interface StoreReader {
   findMessageRecord(messageId: string): Promise<{ recordId: number; messageRef: number } | undefined>;
   isWatcher(recordId: number, address: string): Promise<boolean>;
   getSetting(name: string): Promise<string | undefined>;
+  findDocument(projectId: string | null, docType: string, number: string): Promise<DocumentRow | undefined>;
+  getDocument(id: number): Promise<DocumentRow | undefined>;
+  listDocuments(limit: number): Promise<DocumentRow[]>;
+  getDocumentRoute(documentId: number): Promise<DocumentRouteRow[]>;
+  /** The document and route row a mail we sent for a route belongs to. */
+  findDocumentMail(messageId: string): Promise<{ documentId: number; rowId: string } | undefined>;
+  /** The document this message already created or joined, if a previous run committed it. */
+  documentOfMessage(messageRef: number): Promise<number | undefined>;
+  /** Messages that created or joined a document, with what was catalogued. */
+  listDocumentMessages(documentId: number): Promise<{ messageRef: number; kind: string; catalog: unknown }[]>;
 }
 
 export interface FinishFields {
@@ -143,6 +154,12 @@ export interface StoreWriter extends StoreReader {
   /** false when this message's notice is already stored (a replay): nothing else is counted then. */
   insertNotice(notice: NoticeRow): Promise<boolean>;
   insertWatermark(token: string, recordId: number, now: number): Promise<void>;
+  insertDocument(d: Omit<DocumentRow, 'id'>): Promise<number>;
+  /** Replaces the document's whole route and its current sequence. */
+  replaceDocumentRoute(documentId: number, rows: readonly DocumentRouteRow[], current: number, now: number): Promise<void>;
+  /** false when this message already created or joined the document (a replay). */
+  insertDocumentMessage(m: { messageRef: number; documentId: number; kind: string; catalog: unknown; now: number }): Promise<boolean>;
+  recordDocumentMail(messageId: string, documentId: number, rowId: string): Promise<void>;
   /** Seed 001's automatic user for a trusted domain; false when it (or its address) exists already. */
   createDirectoryUser(user: { id: string; name: string; address: string }, now: number): Promise<boolean>;
   /**

@@ -159,6 +159,12 @@ export interface DocumentMessagesTable {
   created_at: number;
 }
 
+export interface DocumentMailsTable {
+  message_id: string;
+  document_id: number;
+  row_id: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -206,6 +212,7 @@ export interface Database {
   documents: DocumentsTable;
   document_route: DocumentRouteTable;
   document_messages: DocumentMessagesTable;
+  document_mails: DocumentMailsTable;
   schema_migrations: SchemaMigrationsTable;
   directory_parties: DirectoryPartiesTable;
   directory_addresses: DirectoryAddressesTable;

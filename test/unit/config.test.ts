@@ -108,6 +108,7 @@ describe('defaults', () => {
         whitelist: 'accept-all',
         autoCreateUsersFrom: [],
         trust: { mode: 'verify', trustedAuthservIds: [], trustedRelays: [], unverifiedMay: ['create'] },
+        projectDocuments: false,
       },
     ]);
     assert.ok(config.prefixes.forward.includes('fwd:') && config.prefixes.reply.includes('aw:'));

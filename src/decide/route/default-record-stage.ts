@@ -17,7 +17,7 @@ export const defaultRecordStage: Stage = {
   name: 'route',
   async run(ctx, draft) {
     const parsed = draft.parsed;
-    if (!parsed || draft.record) return { kind: 'continue' };
+    if (!parsed || draft.record || draft.document) return { kind: 'continue' };
     const mailClass = draft.screening?.class ?? 'general';
     const replyText = draft.categorization?.replyText ?? parsed.text;
 
