@@ -9,7 +9,8 @@
 //   BENCH_IDLE=200      messages APPENDed one at a time for the IDLE latency
 //   BENCH_IDLE_BUDGET=300  seconds after which the IDLE run stops APPENDing (fewer samples)
 //   BENCH_SCREEN=1000   generated mails for the screening cost (decide vs parse alone)
-//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening   run only these sections (imap, pop3, idle
+//   BENCH_DIRECTORY=100000  contacts in the directory import
+//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening,directory,categorize   run only these sections (imap, pop3, idle
 //                       need Dovecot; pop3 also times fetchmail + `postroom ingest -` when installed)
 //   BENCH_PROFILE=DIR   also write a .cpuprofile of each timed runner phase into DIR
 //                       (summarise with: node test/bench/profile-summary.ts FILE)
@@ -37,6 +38,7 @@ import {
   type RunningDovecot,
 } from './connectors.ts';
 import { generateCorpus, type Corpus } from './corpus.ts';
+import { measureDirectoryImport, type DirectoryImportFigures } from './directory-import.ts';
 import { measureScreening, type ScreeningFigures } from './screening.ts';
 import { measureSmtp, type SmtpFigures } from './smtp.ts';
 import { describeCpu, measureRunner, measureSimpleParser, measureWorkerPool, spoolCorpus, type PoolFigures, type RunnerFigures } from './throughput.ts';
@@ -53,7 +55,8 @@ const fetchMails = Math.round(envNumber('BENCH_FETCH', 1000));
 const idleMails = Math.round(envNumber('BENCH_IDLE', 200));
 const idleBudget = envNumber('BENCH_IDLE_BUDGET', 300);
 const screeningMails = Math.round(envNumber('BENCH_SCREEN', 1000));
-const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening').split(',').map((s) => s.trim()));
+const directoryRows = Math.round(envNumber('BENCH_DIRECTORY', 100_000));
+const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening,directory,categorize').split(',').map((s) => s.trim()));
 const profileDir = process.env['BENCH_PROFILE'];
 const rssTargetMb = 256;
 
@@ -325,6 +328,16 @@ if (only.has('screening')) {
   table.push([`Parse alone, typical mail (${f.mails} mails)`, `${f.parseMsPerMail.toFixed(3)} ms/mail`]);
   table.push(['decide (parse + screen + categorize + route), typical mail', `${f.decideMsPerMail.toFixed(3)} ms/mail (ratio ${f.ratio.toFixed(2)} against parse alone)`]);
   table.push([`decide over the corpora (${f.corpus.mails} real mails)`, `${f1(f.corpus.rate)} mails/s, one core`]);
+}
+
+if (only.has('directory')) {
+  out();
+  out('## 8. Directory import: contacts per second into the embedded store');
+  const f: DirectoryImportFigures = await measureDirectoryImport(directoryRows);
+  out(
+    `${f.rows} contacts (CSV, across companies; parsing and validation included) imported in ${f.seconds.toFixed(2)} s = ${Math.round(f.rate)} rows/s (${f.store}, one transaction per 5,000 rows)`,
+  );
+  table.push([`Directory import, ${f.rows} contacts (SQLite)`, `${Math.round(f.rate)} rows/s`]);
 }
 
 out();

@@ -53,3 +53,23 @@ describe('forward → reply → new', () => {
     assert.equal(report.forwarded, null);
   });
 });
+
+describe('seed 001 forward rule', () => {
+  let sandbox: Awaited<ReturnType<typeof openDecideSandbox>>;
+  before(async () => {
+    sandbox = await openDecideSandbox();
+  });
+  after(() => sandbox.close());
+  const raw = (subject: string, body: string): Buffer =>
+    Buffer.from(['From: ann@example.com', 'To: support@localhost', `Subject: ${subject}`, '', body, ''].join('\r\n'));
+
+  it('a forward prefix needs "From" in the body', async () => {
+    assert.equal((await decideRaw(raw('Fwd: invoice', 'see attachment'), sandbox.options)).category, 'new');
+    assert.equal((await decideRaw(raw('Fwd: invoice', 'From: Bob <bob@example.com>\r\nSubject: invoice\r\n\r\nplease pay'), sandbox.options)).category, 'forward');
+  });
+  it('an "Out of Office AutoReply" subject is skipped (seed 001)', async () => {
+    const report = await decideRaw(raw('Out of Office AutoReply: invoice', 'I am away.'), sandbox.options);
+    assert.equal(report.class, 'auto_reply');
+    assert.equal(report.state, 'skipped');
+  });
+});

@@ -26,14 +26,18 @@ export const categorizeStage: Stage = {
     const replyPrefix = leadingPrefix(parsed.subject, ctx.prefixes.reply);
     await findRecord(ctx, draft, replyPrefix);
     let category: Category = 'new';
-    // "Re: Fwd: …" is a reply whose quoted history holds the forward: only the leading prefix counts.
-    if (forwardPrefix || (forwarded && !replyPrefix)) {
+    // Seed 001: a forward prefix *and* the string "From" in the body; or an inline forwarded
+    // block. "Re: Fwd: …" is a reply whose quoted history holds the forward: the leading prefix counts.
+    const fromInBody = /\bFrom\b/.test(parsed.text);
+    if ((forwardPrefix && (fromInBody || forwarded)) || (forwarded && !replyPrefix)) {
       category = 'forward';
-      if (forwardPrefix) evidence.push(`subject starts with forward prefix "${forwardPrefix}"`);
+      if (forwardPrefix) evidence.push(`subject starts with forward prefix "${forwardPrefix}" and the body has "From"`);
       if (forwarded)
         evidence.push(
           `forwarded block from ${forwarded.from?.address ?? 'an unknown sender'}${forwarded.subject ? `, subject "${forwarded.subject}"` : ''}`,
         );
+    } else if (forwardPrefix && !replyPrefix && !draft.thread) {
+      evidence.push(`forward prefix "${forwardPrefix}" but no "From" in the body (seed 001): not a forward`);
     } else if (replyPrefix || draft.thread) {
       category = 'reply';
       if (replyPrefix) evidence.push(`subject starts with reply prefix "${replyPrefix}"`);

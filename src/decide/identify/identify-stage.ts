@@ -1,5 +1,6 @@
 import type { Identity, Stage, StageOutcome } from '../context.ts';
 import type { DecideContext, Draft } from '../context.ts';
+import { systemResolver } from './cached-resolver.ts';
 import { assessTrust, type TrustVerdict } from './trust.ts';
 
 const machineClasses = new Set(['auto_reply', 'challenge']);
@@ -74,7 +75,7 @@ async function checkTrust(ctx: DecideContext, draft: Draft, address: string | nu
       envelope: ctx.message.envelope,
       headers: draft.parsed?.headers ?? {},
     },
-    { ...settings, ...(ctx.resolver ? { resolver: ctx.resolver } : {}) },
+    { ...settings, resolver: ctx.resolver ?? systemResolver },
   );
   if (settings.mode !== 'off')
     draft.trace.push({

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { authenticate, type DNSResolver } from 'mailauth';
+import type { DNSResolver } from 'mailauth';
 import type { AuthFindings } from './trust-verdict.ts';
 
 export interface MailauthInput {
@@ -20,6 +20,9 @@ export interface MailauthInput {
  */
 export async function checkWithMailauth(input: MailauthInput): Promise<AuthFindings> {
   const message = typeof input.raw === 'function' ? Readable.from(input.raw()) : input.raw;
+  // Loaded on first use: mailauth and its dependencies take most of a second to load, which
+  // every worker would pay at start even with trust checks off.
+  const { authenticate } = await import('mailauth');
   const result = await authenticate(message, {
     ...(input.ip !== null ? { ip: input.ip } : {}),
     ...(input.helo !== null ? { helo: input.helo } : {}),
