@@ -10,6 +10,7 @@
 //   BENCH_IDLE_BUDGET=300  seconds after which the IDLE run stops APPENDing (fewer samples)
 //   BENCH_SCREEN=1000   generated mails for the screening cost (decide vs parse alone)
 //   BENCH_DIRECTORY=100000  contacts in the directory import
+//   BENCH_SCALE_MESSAGES=1000000 BENCH_SCALE_RECORDS=200000 BENCH_SCALE_MAILS=2000  categorize at scale
 //   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening,directory,categorize   run only these sections (imap, pop3, idle
 //                       need Dovecot; pop3 also times fetchmail + `postroom ingest -` when installed)
 //   BENCH_PROFILE=DIR   also write a .cpuprofile of each timed runner phase into DIR
@@ -38,6 +39,7 @@ import {
   type RunningDovecot,
 } from './connectors.ts';
 import { generateCorpus, type Corpus } from './corpus.ts';
+import { measureCategorizeAtScale, type CategorizeScaleFigures } from './categorize-scale.ts';
 import { measureDirectoryImport, type DirectoryImportFigures } from './directory-import.ts';
 import { measureScreening, type ScreeningFigures } from './screening.ts';
 import { measureSmtp, type SmtpFigures } from './smtp.ts';
@@ -56,6 +58,9 @@ const idleMails = Math.round(envNumber('BENCH_IDLE', 200));
 const idleBudget = envNumber('BENCH_IDLE_BUDGET', 300);
 const screeningMails = Math.round(envNumber('BENCH_SCREEN', 1000));
 const directoryRows = Math.round(envNumber('BENCH_DIRECTORY', 100_000));
+const scaleMessages = Math.round(envNumber('BENCH_SCALE_MESSAGES', 1_000_000));
+const scaleRecords = Math.round(envNumber('BENCH_SCALE_RECORDS', 200_000));
+const scaleMails = Math.round(envNumber('BENCH_SCALE_MAILS', 2000));
 const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening,directory,categorize').split(',').map((s) => s.trim()));
 const profileDir = process.env['BENCH_PROFILE'];
 const rssTargetMb = 256;
@@ -328,6 +333,18 @@ if (only.has('screening')) {
   table.push([`Parse alone, typical mail (${f.mails} mails)`, `${f.parseMsPerMail.toFixed(3)} ms/mail`]);
   table.push(['decide (parse + screen + categorize + route), typical mail', `${f.decideMsPerMail.toFixed(3)} ms/mail (ratio ${f.ratio.toFixed(2)} against parse alone)`]);
   table.push([`decide over the corpora (${f.corpus.mails} real mails)`, `${f1(f.corpus.rate)} mails/s, one core`]);
+}
+
+if (only.has('categorize')) {
+  out();
+  out(`## 9. Categorize at scale: decide with ${scaleMessages} stored messages and ${scaleRecords} records vs an empty store`);
+  const f: CategorizeScaleFigures = await measureCategorizeAtScale({ messages: scaleMessages, records: scaleRecords, mails: scaleMails });
+  out(
+    `Big store filled in ${f.big.fillSeconds.toFixed(1)} s (${Math.round(f.big.dbMb)} MB SQLite). ${scaleMails} mails (40% thread headers, 20% watermarks, 20% "Re: CASE…" from the requester, 20% new), ` +
+      `same mails on both, 50-mail slices alternating, median of 3 rounds: empty ${f1(f.empty.rate)} mails/s, big ${f1(f.big.rate)} mails/s; ` +
+      `attached ${f.attached.empty} / ${f.attached.big}. Ratio big / empty ${f.ratio.toFixed(3)} (target ≥ 0.9: ${f.ratio >= 0.9 ? 'met' : 'NOT met'}).`,
+  );
+  table.push([`Categorize with ${scaleMessages} messages / ${scaleRecords} records vs empty store (target ≥ 0.9)`, `${f.ratio.toFixed(3)} (${f1(f.big.rate)} vs ${f1(f.empty.rate)} mails/s)`]);
 }
 
 if (only.has('directory')) {
