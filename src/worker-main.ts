@@ -3,6 +3,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { runnerContext } from './cli/runner-context.ts';
 import type { Config } from './config/schema.ts';
+import { preloadMailauth } from './decide/identify/mailauth-check.ts';
 import { openAppFromConfig } from './open-app.ts';
 import { Runner } from './runner.ts';
 
@@ -25,6 +26,8 @@ try {
     name: `worker-${threadId}`,
     role: 'worker',
   });
+  // Load the trust checker before claiming mail: claimed mail should be processed at once.
+  if (data.config.mailboxes.some((m) => m.trust.mode === 'verify')) await preloadMailauth();
   const runner = new Runner(runnerContext(app));
   await runner.start();
   port.on('message', (message: ToWorker) => {

@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { PostroomError } from '../core/errors.ts';
 import {
   candidateLocals,
   domainOf,
@@ -20,21 +19,9 @@ import {
 import type { Directory, DirectorySnapshot, PartyMatch } from './directory.ts';
 import { chunks, writeDirectoryEntities } from './directory-writes.ts';
 import { immediateTransaction } from './immediate-transaction.ts';
+import { storeCall } from './store-call.ts';
 import type { Database } from './tables.ts';
 
-/** Database failures surface as the temporary `store_unavailable`, as in kysely-store.ts. */
-async function storeCall<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    if (err instanceof PostroomError) throw err;
-    throw new PostroomError(
-      'store_unavailable',
-      `database error: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
-  }
-}
 
 /** Code-unit order, the same on both backends (PostgreSQL's collation would differ from SQLite's). */
 function byId<T extends { id: string }>(items: Iterable<T>): T[] {

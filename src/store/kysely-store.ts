@@ -1,5 +1,4 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { PostroomError } from '../core/errors.ts';
 import type { MessageState, TraceStep } from '../core/message.ts';
 import type {
   Checkpoint,
@@ -17,6 +16,7 @@ import type {
 import { DirectoryStore } from './directory-store.ts';
 import { writeDirectoryEntities } from './directory-writes.ts';
 import { immediateTransaction } from './immediate-transaction.ts';
+import { storeCall } from './store-call.ts';
 import type { Database } from './tables.ts';
 import { parseTrace, toAttachmentRow, toDocumentRow, toMessageRow, toNoticeRow, toRecordRow } from './row-mapping.ts';
 import type { DocumentRouteRow, DocumentRow } from '../core/document.ts';
@@ -31,19 +31,6 @@ function txt<T extends string | null>(value: T): T {
   ) as T;
 }
 
-/** Database failures surface as the temporary `store_unavailable`, so callers retry or answer 4xx. */
-async function storeCall<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    if (err instanceof PostroomError) throw err;
-    throw new PostroomError(
-      'store_unavailable',
-      `database error: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
-  }
-}
 
 /** Reads shared by the store and its transactions. */
 class Reader implements StoreReader {

@@ -128,7 +128,10 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
     const big = Buffer.concat([mailOf('big', 0), Buffer.alloc(2 * 1024 * 1024, 'x'), Buffer.from('\r\n')]);
     for (const user of ['bigpop', 'bigimap']) await deliverToMaildir(dovecot, user, [mailOf(user, 1), big, mailOf(user, 2)]);
     await waitFor(async () => (await count('bigpop@example.com')) === 2 && (await count('bigimap@example.com')) === 2, 30_000, 'small ones');
-    assert.equal(readdirSync(`${dovecot.mailDir('bigpop')}/new`).length + readdirSync(`${dovecot.mailDir('bigpop')}/cur`).length, 1, 'POP3: the big one stays');
+    // The small ones are stored before the session's DELEs take effect (at QUIT), so wait for those.
+    const popLeft = (): number => readdirSync(`${dovecot.mailDir('bigpop')}/new`).length + readdirSync(`${dovecot.mailDir('bigpop')}/cur`).length;
+    await waitFor(() => popLeft() === 1, 10_000, 'POP3: only the big one left');
+    assert.equal(popLeft(), 1, 'POP3: the big one stays');
     await waitFor(async () => (await imapCount(dovecot, 'bigimap', 'INBOX')) === 1, 10_000, 'IMAP: only the big one left');
     assert.match(engine?.output() ?? '', /larger than limits\.messageSize left on the POP3 server/);
     assert.match(engine?.output() ?? '', /larger than limits\.messageSize left in the folder/);

@@ -11,23 +11,13 @@ import {
   engineConfig,
   freePort,
   freshDatabaseUrl,
-  runCli,
   startEngine,
   tempDir,
-  waitFor,
   writeConfig,
   type EngineProcess,
 } from '../support/engine.ts';
+import { EngineSession, type ShownMessage } from '../support/engine-session.ts';
 
-interface Listed {
-  id: number;
-  messageId: string | null;
-  state: string;
-  outcome: string | null;
-}
-interface Shown extends Listed {
-  trace: { stage: string; looked: string; concluded: string; why: string }[];
-}
 interface DocumentJson {
   id: number;
   projectId: string | null;
@@ -61,10 +51,11 @@ for (const backend of backends()) {
     let engine: EngineProcess;
     let port: number;
     let n = 0;
-    const cli = (...args: string[]) => runCli(['-c', config, ...args], { cwd: dir });
+    let session: EngineSession;
+    const cli = (...args: string[]) => session.cli(...args);
     const documents = async (): Promise<DocumentJson[]> => JSON.parse((await cli('documents', 'list', '--json')).stdout) as DocumentJson[];
     const document = async (id: number): Promise<DocumentJson> => JSON.parse((await cli('documents', 'show', String(id), '--json')).stdout) as DocumentJson;
-    const deliver = async (o: { from: string; subject: string; to?: string; cc?: string; headers?: string[]; attachments?: { filename: string; content: string }[] }): Promise<Shown> => {
+    const deliver = async (o: { from: string; subject: string; to?: string; cc?: string; headers?: string[]; attachments?: { filename: string; content: string }[] }): Promise<ShownMessage> => {
       const id = `d${++n}.${backend}@test`;
       const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
       await transport.sendMail({
@@ -79,13 +70,7 @@ for (const backend of backends()) {
         ...(o.attachments ? { attachments: o.attachments } : {}),
       });
       transport.close();
-      let found: Listed | undefined;
-      await waitFor(async () => {
-        const listed = JSON.parse((await cli('messages', 'list', '--json')).stdout) as Listed[];
-        found = listed.find((m) => m.messageId === id && !['queued', 'processing'].includes(m.state));
-        return found !== undefined;
-      }, 20_000, `<${id}> processed`);
-      return JSON.parse((await cli('messages', 'show', String(found!.id), '--json')).stdout) as Shown;
+      return session.show((await session.settled(id)).id);
     };
     const byTitle = async (title: string): Promise<DocumentJson> => {
       const found = (await documents()).find((d) => d.title === title);
@@ -118,6 +103,7 @@ for (const backend of backends()) {
       );
       writeFileSync(`${dir}/directory.csv`, directoryCsv);
       engine = await startEngine({ cwd: dir, config, port });
+      session = new EngineSession({ dir, config, port });
       assert.equal((await cli('directory', 'import', `${dir}/directory.csv`)).code, 0);
       // Documents that exist already in the project system, with their routes.
       const store = await openStore(url, `${dir}/data`);

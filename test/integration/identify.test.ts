@@ -3,32 +3,17 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import nodemailer from 'nodemailer';
 import {
   backends,
   engineConfig,
   freePort,
   freshDatabaseUrl,
-  runCli,
   startEngine,
   tempDir,
-  waitFor,
   writeConfig,
   type EngineProcess,
 } from '../support/engine.ts';
-
-interface Listed {
-  id: number;
-  mailbox: string;
-  messageId: string | null;
-  state: string;
-  outcome: string | null;
-  record: string | null;
-}
-interface Shown extends Listed {
-  error: string | null;
-  trace: { stage: string; looked: string; concluded: string; why: string }[];
-}
+import { EngineSession, type ShownMessage } from '../support/engine-session.ts';
 
 const directoryCsv = [
   'kind,id,name,addresses,company,lockedOut,domains,primaryContact,active,team,inactiveTeam',
@@ -48,22 +33,15 @@ for (const backend of backends()) {
     let config: string;
     let engine: EngineProcess;
     let port: number;
-    const cli = (...args: string[]) => runCli(['-c', config, ...args], { cwd: dir });
-    const list = async (): Promise<Listed[]> => JSON.parse((await cli('messages', 'list', '--json')).stdout) as Listed[];
+    let session: EngineSession;
+    const cli = (...args: string[]) => session.cli(...args);
     let n = 0;
     /** Sends a mail and returns the message once it has reached a final state. */
-    const deliver = async (from: string, to: string, subject = 'Question'): Promise<Shown> => {
+    const deliver = async (from: string, to: string, subject = 'Question'): Promise<ShownMessage> => {
       const id = `m${++n}.${backend}@test`;
       const raw = [`From: ${from}`, `To: ${to}`, `Subject: ${subject}`, `Message-ID: <${id}>`, '', 'Hello.', ''].join('\r\n');
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
-      await transport.sendMail({ envelope: { from, to: [to] }, raw });
-      transport.close();
-      let found: Listed | undefined;
-      await waitFor(async () => {
-        found = (await list()).find((m) => m.messageId === id && !['queued', 'processing'].includes(m.state));
-        return found !== undefined;
-      }, 20_000, `<${id}> processed`);
-      return JSON.parse((await cli('messages', 'show', String(found!.id), '--json')).stdout) as Shown;
+      await session.sendRaw(raw, { from, to: [to] });
+      return session.show((await session.settled(id)).id);
     };
 
     before(async () => {
@@ -87,6 +65,7 @@ for (const backend of backends()) {
       );
       writeFileSync(`${dir}/directory.csv`, directoryCsv);
       engine = await startEngine({ cwd: dir, config, port });
+      session = new EngineSession({ dir, config, port });
     });
     after(async () => {
       await engine?.kill();

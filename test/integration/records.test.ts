@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import nodemailer from 'nodemailer';
 import { prepareOutgoing } from '../../src/domain/records/outgoing.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import {
@@ -11,25 +10,12 @@ import {
   engineConfig,
   freePort,
   freshDatabaseUrl,
-  runCli,
   startEngine,
   tempDir,
-  waitFor,
   writeConfig,
   type EngineProcess,
 } from '../support/engine.ts';
-
-interface Listed {
-  id: number;
-  mailbox: string;
-  messageId: string | null;
-  state: string;
-  outcome: string | null;
-  record: string | null;
-}
-interface Shown extends Listed {
-  trace: { stage: string; looked: string; concluded: string; why: string }[];
-}
+import { EngineSession, type ShownMessage } from '../support/engine-session.ts';
 
 const signing = { secret: 'records-test-secret-0123456789', domain: 'postroom.test' };
 const trustedMta = 'mx.postroom.test';
@@ -60,21 +46,11 @@ for (const backend of backends()) {
     let url: string;
     let engine: EngineProcess;
     let port: number;
-    const cli = (...args: string[]) => runCli(['-c', config, ...args], { cwd: dir });
-    const list = async (): Promise<Listed[]> => JSON.parse((await cli('messages', 'list', '--json')).stdout) as Listed[];
-    const settled = async (id: string, mailbox = 'support@localhost'): Promise<Listed> => {
-      let found: Listed | undefined;
-      await waitFor(async () => {
-        found = (await list()).find((m) => m.messageId === id && m.mailbox === mailbox && !['queued', 'processing'].includes(m.state));
-        return found !== undefined;
-      }, 20_000, `<${id}> in ${mailbox} processed`);
-      return found!;
-    };
-    const show = async (m: Listed): Promise<Shown> => JSON.parse((await cli('messages', 'show', String(m.id), '--json')).stdout) as Shown;
+    let session: EngineSession;
+    const settled = (id: string, mailbox = 'support@localhost') => session.settled(id, mailbox);
+    const show = (m: { id: number }): Promise<ShownMessage> => session.show(m.id);
     const send = async (raw: string, to: string[] = ['support@localhost']): Promise<void> => {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
-      await transport.sendMail({ envelope: { from: 'bounce@customer.example', to }, raw });
-      transport.close();
+      await session.sendRaw(raw, { from: 'bounce@customer.example', to });
     };
 
     before(async () => {
@@ -99,6 +75,7 @@ for (const backend of backends()) {
         }),
       );
       engine = await startEngine({ cwd: dir, config, port });
+      session = new EngineSession({ dir, config, port });
     });
     after(async () => {
       await engine?.kill();

@@ -9,36 +9,13 @@ import {
   engineConfig,
   freePort,
   freshDatabaseUrl,
-  runCli,
   startEngine,
   tempDir,
   waitFor,
   writeConfig,
   type EngineProcess,
 } from '../support/engine.ts';
-
-interface Listed {
-  id: number;
-  mailbox: string;
-  messageId: string | null;
-  subject: string | null;
-  state: string;
-  outcome: string | null;
-  record: string | null;
-  class: string | null;
-  loopbackCandidate: boolean;
-}
-
-interface Shown extends Listed {
-  notice: {
-    kind: string;
-    originalMessageId: string | null;
-    linkedMessage: number | null;
-    record: string | null;
-    recipients: { address: string; status: string; hard: boolean; bouncing: boolean }[];
-  } | null;
-  trace: { stage: string; looked: string; concluded: string; why: string }[];
-}
+import { EngineSession } from '../support/engine-session.ts';
 
 const date = 'Wed, 25 Nov 2026 10:00:00 +0000';
 
@@ -170,22 +147,12 @@ for (const backend of backends()) {
     let config: string;
     let engine: EngineProcess;
     let port: number;
-    const cli = (...args: string[]) => runCli(['-c', config, ...args], { cwd: dir });
-    const list = async (): Promise<Listed[]> => JSON.parse((await cli('messages', 'list', '--json')).stdout) as Listed[];
-    const show = async (id: number): Promise<Shown> => JSON.parse((await cli('messages', 'show', String(id), '--json')).stdout) as Shown;
-    const byMessageId = async (id: string): Promise<Listed> => {
-      let found: Listed | undefined;
-      await waitFor(async () => {
-        found = (await list()).find((m) => m.messageId === id && m.state !== 'queued' && m.state !== 'processing');
-        return found !== undefined;
-      }, 20_000, `message <${id}> to be processed`);
-      return found!;
-    };
+    let session: EngineSession;
+    const cli = (...args: string[]) => session.cli(...args);
+    const show = (id: number) => session.show(id);
+    const byMessageId = (id: string) => session.settled(id);
     const send = async (raw: string, to = 'support@localhost'): Promise<void> => {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
-      const info = await transport.sendMail({ envelope: { from: 'sender@example.com', to: [to] }, raw });
-      transport.close();
-      assert.match(info.response, /^250 /);
+      assert.match(await session.sendRaw(raw, { from: 'sender@example.com', to: [to] }), /^250 /);
     };
 
     before(async () => {
@@ -207,6 +174,7 @@ for (const backend of backends()) {
         }),
       );
       engine = await startEngine({ cwd: dir, config, port });
+      session = new EngineSession({ dir, config, port });
     });
     after(async () => {
       await engine?.kill();
@@ -297,8 +265,7 @@ for (const backend of backends()) {
           raw: customerMail(`storm-${i}@example.com`, `Alert ${i}`).replace('carla@example.com', 'robot@example.com'),
         });
       transport.close();
-      const settled = async (mailbox: string): Promise<Listed[]> =>
-        (await list()).filter((m) => m.mailbox === mailbox && m.state !== 'queued' && m.state !== 'processing');
+      const settled = (mailbox: string) => session.settledIn(mailbox);
       await waitFor(async () => (await settled('storm@localhost')).length === 100 && (await settled('flagged@localhost')).length === 100, 60_000, 'both storms processed');
 
       const storm = await settled('storm@localhost');

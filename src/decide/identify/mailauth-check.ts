@@ -18,6 +18,15 @@ export interface MailauthInput {
  * Errors are not caught here: a mail that makes the checker throw must not come out `unknown`
  * (and so be treated as the user it claims to be), so it goes to the runner like any fault.
  */
+/**
+ * Loads mailauth ahead of use. Workers call this before they claim any mail, so the first
+ * message a worker takes does not wait most of a second for it (and is not lost to a crash in
+ * that window over and over).
+ */
+export async function preloadMailauth(): Promise<void> {
+  await import('mailauth');
+}
+
 export async function checkWithMailauth(input: MailauthInput): Promise<AuthFindings> {
   const message = typeof input.raw === 'function' ? Readable.from(input.raw()) : input.raw;
   // Loaded on first use: mailauth and its dependencies take most of a second to load, which

@@ -1,0 +1,97 @@
+// What integration tests do against a running `postroom start`: the CLI with the test's
+// config, message listings, waiting for a message to reach a final state, sending over SMTP.
+import nodemailer from 'nodemailer';
+import { runCli, waitFor, type CliResult } from './engine.ts';
+
+/** A message as `postroom messages list --json` prints it (the fields tests read). */
+export interface ListedMessage {
+  id: number;
+  mailbox: string;
+  messageId: string | null;
+  subject: string | null;
+  from: string | null;
+  state: string;
+  outcome: string | null;
+  record: string | null;
+  class: string | null;
+  loopbackCandidate: boolean;
+  duplicates: number;
+  receivedAt: string;
+}
+
+export interface TraceStep {
+  stage: string;
+  looked: string;
+  concluded: string;
+  why: string;
+}
+
+/** `messages show --json`: the listing plus trace and notice. */
+export interface ShownMessage extends ListedMessage {
+  error: string | null;
+  trace: TraceStep[];
+  notice: {
+    kind: string;
+    originalMessageId: string | null;
+    linkedMessage: number | null;
+    record: string | null;
+    recipients: { address: string; status: string; hard: boolean; bouncing: boolean }[];
+  } | null;
+}
+
+const working = new Set(['queued', 'processing']);
+
+export class EngineSession {
+  readonly dir: string;
+  readonly config: string;
+  readonly port: number;
+
+  constructor(options: { dir: string; config: string; port: number }) {
+    this.dir = options.dir;
+    this.config = options.config;
+    this.port = options.port;
+  }
+
+  cli(...args: string[]): Promise<CliResult> {
+    return runCli(['-c', this.config, ...args], { cwd: this.dir });
+  }
+
+  async list(): Promise<ListedMessage[]> {
+    return JSON.parse((await this.cli('messages', 'list', '--json')).stdout) as ListedMessage[];
+  }
+
+  async show(id: number): Promise<ShownMessage> {
+    return JSON.parse((await this.cli('messages', 'show', String(id), '--json')).stdout) as ShownMessage;
+  }
+
+  /** Messages of a mailbox that have reached a final state. */
+  async settledIn(mailbox: string): Promise<ListedMessage[]> {
+    return (await this.list()).filter((m) => m.mailbox === mailbox && !working.has(m.state));
+  }
+
+  /** Waits until the message with this Message-ID (in this mailbox, if given) is final. */
+  async settled(messageId: string, mailbox?: string, timeoutMs = 20_000): Promise<ListedMessage> {
+    let found: ListedMessage | undefined;
+    await waitFor(
+      async () => {
+        found = (await this.list()).find(
+          (m) => m.messageId === messageId && (mailbox === undefined || m.mailbox === mailbox) && !working.has(m.state),
+        );
+        return found !== undefined;
+      },
+      timeoutMs,
+      `<${messageId}>${mailbox ? ` in ${mailbox}` : ''} to be processed`,
+    );
+    return found!;
+  }
+
+  /** Sends raw RFC 5322 bytes over SMTP and returns the server's answer line. */
+  async sendRaw(raw: string, envelope: { from: string; to: string[] }): Promise<string> {
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: this.port, secure: false, ignoreTLS: true });
+    try {
+      return (await transport.sendMail({ envelope, raw })).response;
+    } finally {
+      transport.close();
+    }
+  }
+}
