@@ -323,7 +323,7 @@ if (only.has('screening')) {
   const f: ScreeningFigures = await measureScreening(corpus.mails);
   out(
     `Typical corpus (${f.mails} generated support mails): parse alone ${f.parseMsPerMail.toFixed(3)} ms/mail, ` +
-      `decide (parse → screen → categorize → route, empty in-memory store) ${f.decideMsPerMail.toFixed(3)} ms/mail; ` +
+      `decide (parse → screen → identify → categorize → route, empty in-memory store, no DNS) ${f.decideMsPerMail.toFixed(3)} ms/mail; ` +
       `ratio decide / parse ${f.ratio.toFixed(2)} (screening, categorizing and routing add ${(f.decideMsPerMail - f.parseMsPerMail).toFixed(3)} ms/mail). Medians of 3 alternating rounds.`,
   );
   out(
@@ -331,13 +331,13 @@ if (only.has('screening')) {
       `${f.corpus.mails} mails in ${f.corpus.seconds.toFixed(2)} s = ${f1(f.corpus.rate)} mails/s on one core`,
   );
   table.push([`Parse alone, typical mail (${f.mails} mails)`, `${f.parseMsPerMail.toFixed(3)} ms/mail`]);
-  table.push(['decide (parse + screen + categorize + route), typical mail', `${f.decideMsPerMail.toFixed(3)} ms/mail (ratio ${f.ratio.toFixed(2)} against parse alone)`]);
+  table.push(['decide (parse + screen + identify + categorize + route), typical mail', `${f.decideMsPerMail.toFixed(3)} ms/mail (ratio ${f.ratio.toFixed(2)} against parse alone)`]);
   table.push([`decide over the corpora (${f.corpus.mails} real mails)`, `${f1(f.corpus.rate)} mails/s, one core`]);
 }
 
 if (only.has('categorize')) {
   out();
-  out(`## 9. Categorize at scale: decide with ${scaleMessages} stored messages and ${scaleRecords} records vs an empty store`);
+  out(`## 8. Categorize at scale: decide with ${scaleMessages} stored messages and ${scaleRecords} records vs an empty store`);
   const f: CategorizeScaleFigures = await measureCategorizeAtScale({ messages: scaleMessages, records: scaleRecords, mails: scaleMails });
   out(
     `Big store filled in ${f.big.fillSeconds.toFixed(1)} s (${Math.round(f.big.dbMb)} MB SQLite). ${scaleMails} mails (40% thread headers, 20% watermarks, 20% "Re: CASE…" from the requester, 20% new), ` +
@@ -349,7 +349,7 @@ if (only.has('categorize')) {
 
 if (only.has('directory')) {
   out();
-  out('## 8. Directory import: contacts per second into the embedded store');
+  out('## 9. Directory import: contacts per second into the embedded store');
   const f: DirectoryImportFigures = await measureDirectoryImport(directoryRows);
   out(
     `${f.rows} contacts (CSV, across companies; parsing and validation included) imported in ${f.seconds.toFixed(2)} s = ${Math.round(f.rate)} rows/s (${f.store}, one transaction per 5,000 rows)`,
