@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { applyPlan } from './apply/apply-plan.ts';
+import { applyPlan, type ApplyResult } from './apply/apply-plan.ts';
+import { writeCatalogFiles } from './apply/catalog-files.ts';
 import { errorCodes, PostroomError, toPostroomError } from './core/errors.ts';
 import type { MessageRow } from './core/message.ts';
 import { isDeadLocalOwner } from './core/owner-id.ts';
@@ -197,7 +198,7 @@ export class Runner {
         { state: plan.state, outcome: plan.outcome, record: result.recordNumber, error: plan.error?.reason },
         'message decided',
       );
-      await this.afterCommit(message, plan, mailbox);
+      await this.afterCommit(message, plan, mailbox, result);
     } catch (err) {
       await this.handleFailure(message, toPostroomError(err), log);
     }
@@ -256,8 +257,16 @@ export class Runner {
     message: MessageRow,
     plan: Plan,
     mailbox: MailboxRunSettings | null,
+    result?: ApplyResult,
   ): Promise<void> {
     const { ctx } = this;
+    if (result?.document && ctx.projects?.catalogFolder) {
+      try {
+        await writeCatalogFiles(ctx.projects.catalogFolder, ctx.blobs, message, plan, result.document);
+      } catch (err) {
+        ctx.log.warn({ message: message.id, err: toPostroomError(err).message }, 'catalogue files not written');
+      }
+    }
     try {
       if (plan.state === 'processed' && mailbox?.deleteProcessed) {
         // Siebel's "Delete Processed Messages": the record holds the text and attachments now.

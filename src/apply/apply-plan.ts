@@ -8,6 +8,15 @@ import type { Store, StoreWriter } from '../store/store.ts';
 export interface ApplyResult {
   recordId: number | null;
   recordNumber: string | null;
+  /** the project document the mail created or joined (seed 004) */
+  document?: DocumentRef;
+}
+
+export interface DocumentRef {
+  id: number;
+  projectId: string | null;
+  docType: string;
+  number: string;
 }
 
 /**
@@ -49,7 +58,10 @@ export async function applyPlan(
       });
     }
     if (plan.notice) await applyNotice(tx, message, plan.notice, result.recordId, trace, now);
-    if (plan.document) await applyDocument(tx, message, plan.document, trace, now);
+    if (plan.document) {
+      const document = await applyDocument(tx, message, plan.document, trace, now);
+      if (document) result = { ...result, document };
+    }
     if (plan.createUser && (await tx.createDirectoryUser(plan.createUser, now)))
       trace.push({
         stage: 'apply',
@@ -124,11 +136,12 @@ async function applyDocument(
   change: DocumentChange,
   trace: TraceStep[],
   now: number,
-): Promise<void> {
+): Promise<DocumentRef | undefined> {
   const earlier = await tx.documentOfMessage(message.id);
   if (earlier !== undefined) {
     trace.push({ stage: 'apply', looked: 'document messages', concluded: `keep document ${earlier}`, why: 'this message was already applied' });
-    return;
+    const row = await tx.getDocument(earlier);
+    return row && { id: row.id, projectId: row.projectId, docType: row.docType, number: row.number };
   }
   if (change.kind === 'create') {
     const counter = `~doc ${change.projectId ?? ''} ${change.docType}`;
@@ -153,11 +166,13 @@ async function applyDocument(
       concluded: `created ${change.docType} # ${number}${change.projectId ? ` in ${change.projectId}` : ''}`,
       why: 'committed with the message state',
     });
-    return;
+    return { id: documentId, projectId: change.projectId, docType: change.docType, number };
   }
   if (change.route) await tx.replaceDocumentRoute(change.documentId, change.route.rows, change.route.current, now);
   await tx.insertDocumentMessage({ messageRef: message.id, documentId: change.documentId, kind: 'attached', catalog: change.catalog, now });
   trace.push({ stage: 'apply', looked: 'plan', concluded: `attached to document # ${change.number}`, why: 'route and catalogue committed with the message state' });
+  const row = await tx.getDocument(change.documentId);
+  return row && { id: row.id, projectId: row.projectId, docType: row.docType, number: row.number };
 }
 
 async function applyRecord(

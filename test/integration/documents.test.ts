@@ -2,7 +2,7 @@
 // the subjects that create documents, the ones that attach, project IDs with and without dash,
 // the route update, attachment cataloguing and a reply to a routed-document mail.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
 import { openStore } from '../../src/store/open-store.ts';
@@ -13,6 +13,7 @@ import {
   freshDatabaseUrl,
   startEngine,
   tempDir,
+  waitFor,
   writeConfig,
   type EngineProcess,
 } from '../support/engine.ts';
@@ -160,6 +161,8 @@ for (const backend of backends()) {
       }
       const correspondence = await byTitle('Re: Change in schedule for GC003');
       assert.equal(correspondence.messages[0]?.catalog?.mail.action, 'catalogue', 'the mail itself (.eml) is catalogued: folder set and eml: 1');
+      const folder = `${dir}/catalog/GC-003/Correspondence ${correspondence.number}`;
+      await waitFor(() => existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('.eml')), 10_000, 'the .eml in the catalogue folder');
     });
 
     it('"Re: GC003 Field Report # 0146 Photos" attaches to 0146 and updates its route; attachments catalogued by rule', async () => {
@@ -184,6 +187,10 @@ for (const backend of backends()) {
       const catalog = d.messages.find((x) => x.kind === 'attached')?.catalog;
       assert.deepEqual(catalog?.attachments.map((a) => [a.filename, a.action]), [['photos.pdf', 'catalogue'], ['viewer.exe', 'skip']]);
       assert.equal(catalog?.mail.action, 'skip', 'Field Report has no eml rule');
+      const folder = `${dir}/catalog/GC-003/Field Report 0146`;
+      await waitFor(() => existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('-photos.pdf')), 10_000, 'photos.pdf catalogued');
+      assert.deepEqual(readdirSync(folder).map((f) => f.replace(/^\d+-/, '')), ['photos.pdf'], 'viewer.exe skipped, no .eml');
+      assert.equal(readFileSync(`${folder}/${readdirSync(folder)[0]}`, 'utf8'), '%PDF-1.4 photos');
     });
 
     it('"Re: GC003 CCO # 0150.0006 HVAC additional CFM" attaches to the CCO (Smart: attach only); a sender not on the route is inserted before the current sequence', async () => {

@@ -7,9 +7,9 @@ import { leadingPrefix } from './subject-prefix.ts';
 
 /**
  * Stage 4 (seed 001): forward, then reply, then new, in that fixed order; plus the new text of
- * the mail without its quoted history. It also finds the record the mail threads to (thread
- * headers naming mail we sent or stored) and the mail a notice concerns; route decides what
- * to do with them. Record numbers in the subject are the identify issue's seam.
+ * the mail without its quoted history. It also finds the record the evidence points to
+ * (watermark, thread headers, a record number in a reply's subject) and the mail a notice
+ * concerns; route decides what to do with them.
  */
 export const categorizeStage: Stage = {
   name: 'categorize',
@@ -31,7 +31,8 @@ export const categorizeStage: Stage = {
     const fromInBody = /\bFrom\b/.test(parsed.text);
     if ((forwardPrefix && (fromInBody || forwarded)) || (forwarded && !replyPrefix)) {
       category = 'forward';
-      if (forwardPrefix) evidence.push(`subject starts with forward prefix "${forwardPrefix}" and the body has "From"`);
+      if (forwardPrefix)
+        evidence.push(`subject starts with forward prefix "${forwardPrefix}"${fromInBody ? ' and the body has "From"' : ''}`);
       if (forwarded)
         evidence.push(
           `forwarded block from ${forwarded.from?.address ?? 'an unknown sender'}${forwarded.subject ? `, subject "${forwarded.subject}"` : ''}`,
