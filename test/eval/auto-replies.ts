@@ -14,9 +14,8 @@ import { join } from 'node:path';
 import { openDecideSandbox } from '../../src/decide-sandbox.ts';
 import { decideRaw } from '../../src/decide/decide-raw.ts';
 import { corpusDir } from './corpus-dir.ts';
-import type { EvalRow } from './eval-row.ts';
+import { count, row, skippedRows, type EvalRow, type Row } from './eval-row.ts';
 
-type Row = EvalRow & { misses: string[] };
 interface Verdict {
   class: string;
   list: boolean;
@@ -32,19 +31,8 @@ interface Confusion {
   fnFiles: string[];
 }
 
-function row(corpus: string, metric: string, target: number | null): Row {
-  return { corpus, metric, hits: 0, total: 0, target, misses: [] };
-}
 
-function count(r: Row, hit: boolean, file: string, detail = ''): void {
-  r.total += 1;
-  if (hit) r.hits += 1;
-  else r.misses.push(detail ? `${file}: ${detail}` : file);
-}
 
-function skipped(corpus: string, metrics: string[], why: string): EvalRow[] {
-  return metrics.map((metric) => ({ corpus, metric, hits: 0, total: 0, target: null, skipped: why }));
-}
 
 function score(c: Confusion, file: string, expected: boolean, called: boolean, got: string): void {
   if (expected && called) c.tp += 1;
@@ -82,7 +70,7 @@ async function sisimai(classify: Classify, confusion: Confusion, falseChallenges
   const corpus = 'auto-replies (sisimai bounces)';
   const dir = corpusDir('bounces');
   if (!dir)
-    return skipped(
+    return skippedRows(
       corpus,
       ['auto_reply recall', 'others not called auto_reply'],
       'corpus absent: test/corpora/bounces',
@@ -120,7 +108,7 @@ async function bounceParser(
   const metrics = ['auto_reply recall', 'others not called auto_reply'];
   if (!dir) {
     challenges.skipped = 'corpus absent: ../shared/corpora/bounceparser-perl';
-    return skipped(corpus, metrics, 'corpus absent: ../shared/corpora/bounceparser-perl');
+    return skippedRows(corpus, metrics, 'corpus absent: ../shared/corpora/bounceparser-perl');
   }
   const { cases } = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as {
     cases: BounceParserCase[];
@@ -149,7 +137,7 @@ async function discourse(classify: Classify, confusion: Confusion, falseChalleng
   const corpus = 'auto-replies (discourse-receiver)';
   const dir = corpusDir('discourse-receiver');
   const metrics = ['auto-generated flagged (auto_reply or list)', 'others not called auto_reply'];
-  if (!dir) return skipped(corpus, metrics, 'corpus absent: ../shared/corpora/discourse-receiver');
+  if (!dir) return skippedRows(corpus, metrics, 'corpus absent: ../shared/corpora/discourse-receiver');
   const { cases } = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as {
     cases: DiscourseCase[];
   };

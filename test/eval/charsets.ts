@@ -6,12 +6,10 @@ import { createHash } from 'node:crypto';
 import { decodeHTML } from 'entities';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { parseMessage } from '../../src/decide/parse/parse-message.ts';
 import { openDecideSandbox } from '../../src/decide-sandbox.ts';
 import { decideRaw, type DecideReport } from '../../src/decide/decide-raw.ts';
-import { MemoryBlobStore } from '../../src/store/blobs/memory-blobs.ts';
 import { corpusDir } from './corpus-dir.ts';
+import { attachmentBytes } from './attachment-bytes.ts';
 import type { EvalRow } from './eval-row.ts';
 
 const corpus = 'charsets (zammad)';
@@ -122,21 +120,6 @@ export async function evaluate(): Promise<EvalRow[]> {
   return rows;
 }
 
-/** sha256 → bytes of every attachment the parser stored for this mail. */
-async function attachmentBytes(
-  raw: Buffer,
-  limits: Parameters<typeof parseMessage>[2],
-): Promise<Map<string, Buffer>> {
-  const blobs = new MemoryBlobStore();
-  const { sha256 } = await blobs.put(Readable.from([raw]));
-  const parsed = await parseMessage(blobs, sha256, limits);
-  const out = new Map<string, Buffer>();
-  for (const a of parsed.attachments) {
-    const b = blobs.bytes(a.sha256);
-    if (b) out.set(a.sha256, b);
-  }
-  return out;
-}
 
 /**
  * Zammad's body is its own sanitised HTML (or text), so compare loosely: both sides with tags

@@ -6,27 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecideReport } from '../../src/decide/decide-raw.ts';
 import { corpusDir } from './corpus-dir.ts';
-import type { EvalRow } from './eval-row.ts';
+import { count, row, skippedRows, type EvalRow } from './eval-row.ts';
 
-type Row = EvalRow & { misses: string[] };
 /** What the scorer reads of a decided file: the class and the notice. */
 export type Decide = (file: string) => Promise<Pick<DecideReport, 'class' | 'notice'>>;
 
 const noticeClasses = new Set(['bounce', 'complaint', 'delivery_notice']);
 
-function row(corpus: string, metric: string, target: number | null): Row {
-  return { corpus, metric, hits: 0, total: 0, target, misses: [] };
-}
 
-function count(r: Row, hit: boolean, file: string, detail = ''): void {
-  r.total += 1;
-  if (hit) r.hits += 1;
-  else r.misses.push(detail ? `${file}: ${detail}` : file);
-}
 
-function skippedRows(corpus: string, metrics: string[], why: string): EvalRow[] {
-  return metrics.map((metric) => ({ corpus, metric, hits: 0, total: 0, target: null, skipped: why }));
-}
 
 export async function evaluate(): Promise<EvalRow[]> {
   const { decideRaw } = await import('../../src/decide/decide-raw.ts');

@@ -15,19 +15,10 @@ import { join } from 'node:path';
 import { openDecideSandbox } from '../../src/decide-sandbox.ts';
 import { decideRaw, type DecideReport } from '../../src/decide/decide-raw.ts';
 import { corpusDir } from './corpus-dir.ts';
-import type { EvalRow } from './eval-row.ts';
+import { count, row, type EvalRow, type Row } from './eval-row.ts';
 
-type Row = EvalRow & { misses: string[] };
 
-function row(corpus: string, metric: string, target: number | null): Row {
-  return { corpus, metric, hits: 0, total: 0, target, misses: [] };
-}
 
-function count(r: Row, hit: boolean, file: string, detail = ''): void {
-  r.total += 1;
-  if (hit) r.hits += 1;
-  else r.misses.push(detail ? `${file}: ${detail}` : file);
-}
 
 /** Line endings, trailing whitespace per line, blank lines at both ends: the only differences forgiven. */
 export function normalize(text: string): string {

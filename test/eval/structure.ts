@@ -17,12 +17,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { openDecideSandbox } from '../../src/decide-sandbox.ts';
 import { decideRaw } from '../../src/decide/decide-raw.ts';
-import { parseMessage } from '../../src/decide/parse/parse-message.ts';
-import { MemoryBlobStore } from '../../src/store/blobs/memory-blobs.ts';
 import { corpusDir } from './corpus-dir.ts';
+import { attachmentBytes } from './attachment-bytes.ts';
 import type { EvalRow } from './eval-row.ts';
 
 const corpus = 'MIME structure (mime4j)';
@@ -131,20 +129,6 @@ function readLeaf(dir: string, leaf: Leaf): string {
   }
 }
 
-async function attachmentBytes(
-  raw: Buffer,
-  limits: Parameters<typeof parseMessage>[2],
-): Promise<Map<string, Buffer>> {
-  const blobs = new MemoryBlobStore();
-  const { sha256 } = await blobs.put(Readable.from([raw]));
-  const parsed = await parseMessage(blobs, sha256, limits);
-  const out = new Map<string, Buffer>();
-  for (const a of parsed.attachments) {
-    const b = blobs.bytes(a.sha256);
-    if (b) out.set(a.sha256, b);
-  }
-  return out;
-}
 
 function collapse(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
