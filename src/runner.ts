@@ -262,7 +262,8 @@ export class Runner {
     const { ctx } = this;
     if (result?.document && ctx.projects?.catalogFolder) {
       try {
-        await writeCatalogFiles(ctx.projects.catalogFolder, ctx.blobs, message, plan, result.document);
+        await writeCatalogFiles(ctx.projects.catalogFolder, ctx.blobs, message, plan.document?.catalog, plan.attachments, result.document);
+        await ctx.store.markCatalogued(message.id);
       } catch (err) {
         ctx.log.warn({ message: message.id, err: toPostroomError(err).message }, 'catalogue files not written');
       }

@@ -6,6 +6,7 @@ import { startSmtpIntake, type SmtpIntake } from '../intake/smtp.ts';
 import type { SpoolContext } from '../intake/spool-writer.ts';
 import { WorkerPool } from '../worker-pool.ts';
 import type { OpenApp } from './app.ts';
+import { finishPendingCatalogue } from '../apply/catalog-files.ts';
 import { repairSpoolView, showSpooled } from './spool-visibility.ts';
 
 /** `postroom start`: the SMTP listener and the workers, until SIGTERM/SIGINT drains them. */
@@ -33,6 +34,12 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
       if (moved > 0) log.warn({ moved }, 'spool folder view repaired after an unclean stop');
     },
     (err: unknown) => log.warn({ err: (err as Error).message }, 'spool folder view not repaired'),
+  );
+  finishPendingCatalogue(config.projects.catalogFolder, app.store, app.blobs).then(
+    (finished) => {
+      if (finished > 0) log.warn({ finished }, 'catalogue files written that an unclean stop left undone');
+    },
+    (err: unknown) => log.warn({ err: (err as Error).message }, 'catalogue files not repaired'),
   );
 
   const spool: SpoolContext = {

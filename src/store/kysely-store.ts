@@ -277,6 +277,19 @@ class Reader implements StoreReader {
     });
   }
 
+  async pendingCatalogue(limit: number): Promise<{ messageRef: number; documentId: number; catalog: unknown }[]> {
+    return storeCall(async () => {
+      const rows = await this.db
+        .selectFrom('document_messages')
+        .select(['message_ref', 'document_id', 'catalog'])
+        .where('catalogued', '=', 0)
+        .orderBy('message_ref')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ messageRef: Number(r.message_ref), documentId: Number(r.document_id), catalog: JSON.parse(r.catalog) as unknown }));
+    });
+  }
+
   async documentOfMessage(messageRef: number): Promise<number | undefined> {
     return storeCall(async () => {
       const row = await this.db.selectFrom('document_messages').select('document_id').where('message_ref', '=', messageRef).executeTakeFirst();
@@ -965,6 +978,12 @@ export class KyselyStore extends Reader implements Store {
   async markPurged(id: number): Promise<void> {
     await storeCall(() =>
       this.kysely.updateTable('messages').set({ raw_purged: 1 }).where('id', '=', id).execute(),
+    );
+  }
+
+  async markCatalogued(messageRef: number): Promise<void> {
+    await storeCall(() =>
+      this.kysely.updateTable('document_messages').set({ catalogued: 1 }).where('message_ref', '=', messageRef).execute(),
     );
   }
 

@@ -108,6 +108,8 @@ export interface StoreReader {
   getDocumentRoute(documentId: number): Promise<DocumentRouteRow[]>;
   /** The document and route row a mail we sent for a route belongs to. */
   findDocumentMail(messageId: string): Promise<{ documentId: number; rowId: string } | undefined>;
+  /** Document messages whose catalogue files are not yet written (a crash after the commit). */
+  pendingCatalogue(limit: number): Promise<{ messageRef: number; documentId: number; catalog: unknown }[]>;
   /** The document this message already created or joined, if a previous run committed it. */
   documentOfMessage(messageRef: number): Promise<number | undefined>;
   /** Messages that created or joined a document, with what was catalogued. */
@@ -227,6 +229,8 @@ export interface Store extends StoreReader, MailboxState {
   /** Queues messages again for an admin's reprocess; returns how many. */
   requeue(target: { ids: readonly number[] } | { state: MessageState }, now: number): Promise<number>;
   markPurged(id: number): Promise<void>;
+  /** The catalogue files of this message are on disk. */
+  markCatalogued(messageRef: number): Promise<void>;
   transaction<T>(work: (tx: StoreWriter) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

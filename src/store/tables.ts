@@ -156,6 +156,7 @@ export interface DocumentMessagesTable {
   kind: string;
   /** JSON of the catalogue plan */
   catalog: string;
+  catalogued: Generated<number>;
   created_at: number;
 }
 

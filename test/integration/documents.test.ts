@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
+import { kyselyOf } from '../../src/store/kysely-of.ts';
+import { KyselyStore } from '../../src/store/kysely-store.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import {
   backends,
@@ -214,6 +216,23 @@ for (const backend of backends()) {
       const d = await byTitle('Field Report 0146');
       assert.equal(d.route.find((r) => r.rowId === 'fr-ann')?.state, 'responded');
       assert.ok(m.trace.some((t) => t.concluded === 'reply to a routed-document mail'));
+    });
+
+    it('catalogue files a crash left unwritten are written at the next start', async () => {
+      const folder = `${dir}/catalog/GC-003/Field Report 0146`;
+      assert.equal(await engine.stop(), 0);
+      rmSync(folder, { recursive: true, force: true });
+      // As if the engine died between the commit and the files: the row is not marked catalogued.
+      const store = await openStore(url, `${dir}/data`);
+      try {
+        assert.ok(store instanceof KyselyStore);
+        await kyselyOf(store).updateTable('document_messages').set({ catalogued: 0 }).execute();
+      } finally {
+        await store.close();
+      }
+      engine = await startEngine({ cwd: dir, config, port });
+      await waitFor(() => existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('-photos.pdf')), 20_000, 'photos.pdf written again at start');
+      assert.match(engine.output(), /catalogue files written that an unclean stop left undone/);
     });
   });
 }

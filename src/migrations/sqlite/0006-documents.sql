@@ -31,6 +31,9 @@ CREATE TABLE document_messages (
   document_id INTEGER NOT NULL,
   kind TEXT NOT NULL,
   catalog TEXT NOT NULL,
+  -- 1 once the catalogue files are on disk; the runner finishes the rest at start
+  catalogued INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL
 );
 CREATE INDEX document_messages_document ON document_messages (document_id);
+CREATE INDEX document_messages_pending ON document_messages (catalogued);
