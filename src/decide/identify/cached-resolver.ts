@@ -1,19 +1,24 @@
 import { promises as dns } from 'node:dns';
 
+// A resolver that cannot answer must not hold every message for the system default (5 s × 4 tries).
+const resolver = new dns.Resolver({ timeout: 2000, tries: 2 });
+
 type Resolve = (name: string, rrtype: string) => Promise<unknown>;
 
 const positiveTtlMs = 5 * 60_000;
 const negativeTtlMs = 60_000;
+// A timeout or a refusing server is remembered briefly: an outage then costs one wait per name, not one per mail.
+const failureTtlMs = 30_000;
 const maxEntries = 10_000;
 
 /**
  * The system resolver with a small in-process cache. mailauth asks again for every message, and
  * a mailbox gets most of its mail from few domains: without a cache each message waits for the
  * same DMARC, SPF and DKIM-key lookups. Answers live 5 minutes, "no such record" 1 minute
- * (short, so a domain that just published DMARC is seen soon); errors other than "not found"
- * are not cached.
+ * (short, so a domain that just published DMARC is seen soon), a timeout or server failure
+ * 30 seconds.
  */
-export function cachedResolver(resolve: Resolve = (name, rrtype) => dns.resolve(name, rrtype)): Resolve {
+export function cachedResolver(resolve: Resolve = (name, rrtype) => resolver.resolve(name, rrtype)): Resolve {
   const cache = new Map<string, { until: number; value?: unknown; error?: unknown }>();
   return async (name, rrtype) => {
     const key = `${rrtype} ${name.toLowerCase()}`;
@@ -31,6 +36,7 @@ export function cachedResolver(resolve: Resolve = (name, rrtype) => dns.resolve(
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === 'ENOTFOUND' || code === 'ENODATA') cache.set(key, { until: now + negativeTtlMs, error });
+      else cache.set(key, { until: now + failureTtlMs, error });
       throw error;
     }
   };
