@@ -87,7 +87,6 @@ export interface Screening {
   list: { evidence: string[] } | null;
   /** true for anything our outbound side must never answer automatically */
   suppressAutoAnswer: boolean;
-  warnings: string[];
 }
 
 export type Category = 'new' | 'reply' | 'forward';

@@ -106,7 +106,7 @@ export interface Draft {
   /** seed 001: an unknown sender from a trusted domain becomes a user (apply creates it) */
   createUser?: { id: string; name: string; address: string };
   /** the record this mail's thread headers lead to */
-  thread?: { recordId: number; number: string; why: string; strength: 'strong' | 'weak' };
+  thread?: { recordId: number; number: string; why: string };
   record?: RecordChange;
   outcome?: 'created' | 'attached' | 'ignored';
 }

@@ -154,7 +154,7 @@ export async function decideRaw(raw: Buffer, options: DecideRawOptions): Promise
     state: plan.state,
     outcome: plan.outcome,
     error: plan.error,
-    warnings: [...(p?.warnings ?? []), ...(s?.warnings ?? [])],
+    warnings: p?.warnings ?? [],
     trace: plan.trace,
   };
 }

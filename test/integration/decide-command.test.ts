@@ -19,6 +19,7 @@ interface Report {
   forwarded: { from: { address: string } | null } | null;
   autoReply: { evidence: string[] } | null;
   list: boolean;
+  suppressAutoAnswer: boolean;
   warnings: string[];
   trace: { stage: string; concluded: string }[];
 }
@@ -78,6 +79,8 @@ describe('postroom decide', () => {
     assert.match(reply.text, /Grüße/);
     assert.equal(reply.replyText.trim(), 'Danke, geht wieder. Grüße');
     assert.equal(reply.class, 'general');
+    // The flag the outbound side obeys: machine mail and list mail are never answered automatically.
+    assert.deepEqual([b.suppressAutoAnswer, list.suppressAutoAnswer, reply.suppressAutoAnswer], [true, true, false]);
   });
 
   it('prints a readable table without --json, and writes nothing', async () => {

@@ -8,17 +8,7 @@ import nodemailer from 'nodemailer';
 import { kyselyOf } from '../../src/store/kysely-of.ts';
 import { KyselyStore } from '../../src/store/kysely-store.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import {
-  backends,
-  engineConfig,
-  freePort,
-  freshDatabaseUrl,
-  startEngine,
-  tempDir,
-  waitFor,
-  writeConfig,
-  type EngineProcess,
-} from '../support/engine.ts';
+import { backends, waitFor } from '../support/engine.ts';
 import { EngineSession, type ShownMessage } from '../support/engine-session.ts';
 
 interface DocumentJson {
@@ -48,19 +38,14 @@ const directoryCsv = [
 
 for (const backend of backends()) {
   describe(`project documents through real intake (${backend})`, () => {
-    let dir: string;
-    let config: string;
-    let url: string;
-    let engine: EngineProcess;
-    let port: number;
-    let n = 0;
     let session: EngineSession;
+    let n = 0;
     const cli = (...args: string[]) => session.cli(...args);
     const documents = async (): Promise<DocumentJson[]> => JSON.parse((await cli('documents', 'list', '--json')).stdout) as DocumentJson[];
     const document = async (id: number): Promise<DocumentJson> => JSON.parse((await cli('documents', 'show', String(id), '--json')).stdout) as DocumentJson;
     const deliver = async (o: { from: string; subject: string; to?: string; cc?: string; headers?: string[]; attachments?: { filename: string; content: string }[] }): Promise<ShownMessage> => {
       const id = `d${++n}.${backend}@test`;
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: session.port, secure: false, ignoreTLS: true });
       await transport.sendMail({
         envelope: { from: o.from, to: ['projects@localhost'] },
         from: o.from,
@@ -82,18 +67,9 @@ for (const backend of backends()) {
     };
 
     before(async () => {
-      dir = tempDir();
-      port = await freePort();
-      url = await freshDatabaseUrl(backend);
-      config = writeConfig(
-        dir,
-        engineConfig({
-          dataDir: `${dir}/data`,
-          url,
-          port,
-          extra: [
+      session = await EngineSession.start(backend, [
             'projects:',
-            `  catalogFolder: ${dir}/catalog`,
+            '  catalogFolder: ./catalog',
             '  docTypes:',
             '    - { name: Correspondence, inbound: "Yes", requiresProject: false, subtypes: [EM], catalog: { pdf: 1, eml: 1 } }',
             '    - { name: Field Report, inbound: "Yes", catalog: { pdf: 1, exe: 0 } }',
@@ -101,15 +77,12 @@ for (const backend of backends()) {
             '    - { name: CCO, inbound: Smart }',
             'mailboxes:',
             '  - { address: projects@localhost, projectDocuments: true, trust: { mode: off } }',
-          ].join('\n'),
-        }),
-      );
-      writeFileSync(`${dir}/directory.csv`, directoryCsv);
-      engine = await startEngine({ cwd: dir, config, port });
-      session = new EngineSession({ dir, config, port });
-      assert.equal((await cli('directory', 'import', `${dir}/directory.csv`)).code, 0);
+      ]);
+      writeFileSync(`${session.dir}/directory.csv`, directoryCsv);
+
+      assert.equal((await cli('directory', 'import', `${session.dir}/directory.csv`)).code, 0);
       // Documents that exist already in the project system, with their routes.
-      const store = await openStore(url, `${dir}/data`);
+      const store = await openStore(session.url, `${session.dir}/data`);
       try {
         await store.transaction(async (tx) => {
           const now = Date.now();
@@ -127,10 +100,7 @@ for (const backend of backends()) {
         await store.close();
       }
     });
-    after(async () => {
-      await engine?.kill();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => session?.close());
 
     it('"Fw: GC003 Safety Notice; fuel oil spill" creates a Safety Notice: title, source contact, responsible party', async () => {
       const m = await deliver({ from: 'sue@acmeplumbing.com', subject: 'Fw: GC003 Safety Notice; fuel oil spill' });
@@ -163,7 +133,7 @@ for (const backend of backends()) {
       }
       const correspondence = await byTitle('Re: Change in schedule for GC003');
       assert.equal(correspondence.messages[0]?.catalog?.mail.action, 'catalogue', 'the mail itself (.eml) is catalogued: folder set and eml: 1');
-      const folder = `${dir}/catalog/GC-003/Correspondence ${correspondence.number}`;
+      const folder = `${session.dir}/catalog/GC-003/Correspondence ${correspondence.number}`;
       await waitFor(() => existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('.eml')), 10_000, 'the .eml in the catalogue folder');
     });
 
@@ -189,7 +159,7 @@ for (const backend of backends()) {
       const catalog = d.messages.find((x) => x.kind === 'attached')?.catalog;
       assert.deepEqual(catalog?.attachments.map((a) => [a.filename, a.action]), [['photos.pdf', 'catalogue'], ['viewer.exe', 'skip']]);
       assert.equal(catalog?.mail.action, 'skip', 'Field Report has no eml rule');
-      const folder = `${dir}/catalog/GC-003/Field Report 0146`;
+      const folder = `${session.dir}/catalog/GC-003/Field Report 0146`;
       await waitFor(() => existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('-photos.pdf')), 10_000, 'photos.pdf catalogued');
       assert.deepEqual(readdirSync(folder).map((f) => f.replace(/^\d+-/, '')), ['photos.pdf'], 'viewer.exe skipped, no .eml');
       assert.equal(readFileSync(`${folder}/${readdirSync(folder)[0]}`, 'utf8'), '%PDF-1.4 photos');
@@ -219,20 +189,20 @@ for (const backend of backends()) {
     });
 
     it('catalogue files a crash left unwritten are written at the next start', async () => {
-      const folder = `${dir}/catalog/GC-003/Field Report 0146`;
-      assert.equal(await engine.stop(), 0);
+      const folder = `${session.dir}/catalog/GC-003/Field Report 0146`;
+      assert.equal(await session.stop(), 0);
       rmSync(folder, { recursive: true, force: true });
       // As if the engine died between the commit and the files: the row is not marked catalogued.
-      const store = await openStore(url, `${dir}/data`);
+      const store = await openStore(session.url, `${session.dir}/data`);
       try {
         assert.ok(store instanceof KyselyStore);
         await kyselyOf(store).updateTable('document_messages').set({ catalogued: 0 }).execute();
       } finally {
         await store.close();
       }
-      engine = await startEngine({ cwd: dir, config, port });
+      await session.restart();
       await waitFor(() => existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('-photos.pdf')), 20_000, 'photos.pdf written again at start');
-      assert.match(engine.output(), /catalogue files written that an unclean stop left undone/);
+      assert.match((session.engine?.output() ?? ''), /catalogue files written that an unclean stop left undone/);
     });
   });
 }

@@ -1,18 +1,9 @@
 // Identify (seeds 001 and 004) as an admin sets it up: `postroom directory import` through the
 // real CLI, a real `postroom start`, mail over real SMTP; on every backend.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import {
-  backends,
-  engineConfig,
-  freePort,
-  freshDatabaseUrl,
-  startEngine,
-  tempDir,
-  writeConfig,
-  type EngineProcess,
-} from '../support/engine.ts';
+import { backends } from '../support/engine.ts';
 import { EngineSession, type ShownMessage } from '../support/engine-session.ts';
 
 const directoryCsv = [
@@ -29,10 +20,6 @@ const directoryCsv = [
 
 for (const backend of backends()) {
   describe(`identify through real intake (${backend})`, () => {
-    let dir: string;
-    let config: string;
-    let engine: EngineProcess;
-    let port: number;
     let session: EngineSession;
     const cli = (...args: string[]) => session.cli(...args);
     let n = 0;
@@ -45,40 +32,24 @@ for (const backend of backends()) {
     };
 
     before(async () => {
-      dir = tempDir();
-      port = await freePort();
-      const url = await freshDatabaseUrl(backend);
-      config = writeConfig(
-        dir,
-        engineConfig({
-          dataDir: `${dir}/data`,
-          url,
-          port,
-          extra: [
+      session = await EngineSession.start(backend, [
             'mailboxes:',
             '  - { address: open@localhost, autoCreateUsersFrom: [ourcompany.test], trust: { mode: off } }',
             '  - { address: closed@localhost, whitelist: reject-all, trust: { mode: off } }',
             '  - { address: known@localhost, whitelist: known-contacts, trust: { mode: off } }',
             '  - { address: company@localhost, whitelist: known-contacts-or-company, trust: { mode: off } }',
-          ].join('\n'),
-        }),
-      );
-      writeFileSync(`${dir}/directory.csv`, directoryCsv);
-      engine = await startEngine({ cwd: dir, config, port });
-      session = new EngineSession({ dir, config, port });
+      ]);
+      writeFileSync(`${session.dir}/directory.csv`, directoryCsv);
     });
-    after(async () => {
-      await engine?.kill();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => session?.close());
 
     it('`postroom directory import` loads the directory; a second import changes nothing', async () => {
-      const dry = await cli('directory', 'import', `${dir}/directory.csv`, '--dry-run', '--json');
+      const dry = await cli('directory', 'import', `${session.dir}/directory.csv`, '--dry-run', '--json');
       assert.equal(dry.code, 0, dry.stderr);
       assert.equal(JSON.parse((await cli('directory', 'list', '--json')).stdout).contacts?.length ?? 0, 0, 'the dry run wrote nothing');
-      const first = await cli('directory', 'import', `${dir}/directory.csv`);
+      const first = await cli('directory', 'import', `${session.dir}/directory.csv`);
       assert.equal(first.code, 0, first.stderr + first.stdout);
-      const again = await cli('directory', 'import', `${dir}/directory.csv`, '--json');
+      const again = await cli('directory', 'import', `${session.dir}/directory.csv`, '--json');
       assert.equal(again.code, 0);
       const shown = await cli('directory', 'show', 'bob+invoices@acmeplumbing.COM', '--json');
       assert.equal(shown.code, 0, shown.stderr);

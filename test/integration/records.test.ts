@@ -1,24 +1,15 @@
 // Records, numbers, watermarks and evidence-scored threading (seed 001) through a real
 // `postroom start` and real SMTP, on every backend.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { prepareOutgoing } from '../../src/domain/records/outgoing.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import {
-  backends,
-  engineConfig,
-  freePort,
-  freshDatabaseUrl,
-  startEngine,
-  tempDir,
-  writeConfig,
-  type EngineProcess,
-} from '../support/engine.ts';
+import { backends } from '../support/engine.ts';
 import { EngineSession, type ShownMessage } from '../support/engine-session.ts';
 
 const signing = { secret: 'records-test-secret-0123456789', domain: 'postroom.test' };
 const trustedMta = 'mx.postroom.test';
+const trust = `trust: { mode: trust-header, trustedAuthservIds: [${trustedMta}] }`;
 
 function mail(o: { id: string; from?: string; subject: string; headers?: string[]; body?: string; dmarc?: 'pass' | 'fail'; to?: string }): string {
   const from = o.from ?? 'ann@customer.example';
@@ -41,11 +32,6 @@ function mail(o: { id: string; from?: string; subject: string; headers?: string[
 
 for (const backend of backends()) {
   describe(`records and threading through real intake (${backend})`, () => {
-    let dir: string;
-    let config: string;
-    let url: string;
-    let engine: EngineProcess;
-    let port: number;
     let session: EngineSession;
     const settled = (id: string, mailbox = 'support@localhost') => session.settled(id, mailbox);
     const show = (m: { id: number }): Promise<ShownMessage> => session.show(m.id);
@@ -54,33 +40,16 @@ for (const backend of backends()) {
     };
 
     before(async () => {
-      dir = tempDir();
-      port = await freePort();
-      url = await freshDatabaseUrl(backend);
-      const trust = `trust: { mode: trust-header, trustedAuthservIds: [${trustedMta}] }`;
-      config = writeConfig(
-        dir,
-        engineConfig({
-          dataDir: `${dir}/data`,
-          url,
-          port,
-          extra: [
+      session = await EngineSession.start(backend, [
             'recordTypes: { INC: { prefix: INC, digits: 7, start: 10061 } }',
             `signing: { secret: ${signing.secret}, domain: ${signing.domain} }`,
             'mailboxes:',
             `  - { address: support@localhost, recordType: INC, ${trust} }`,
             `  - { address: help@localhost, recordType: INC, ${trust} }`,
             `  - { address: sales@localhost, recordType: INC, fanOut: separate, ${trust} }`,
-          ].join('\n'),
-        }),
-      );
-      engine = await startEngine({ cwd: dir, config, port });
-      session = new EngineSession({ dir, config, port });
+      ]);
     });
-    after(async () => {
-      await engine?.kill();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => session?.close());
 
     let outgoing: { messageId: string; watermark: string };
 
@@ -90,7 +59,7 @@ for (const backend of backends()) {
       assert.equal(first.record, 'INC0010061');
       assert.equal(first.outcome, 'created');
       // What outbound will do for every mail it sends about the record: a signed Message-ID and a watermark.
-      const store = await openStore(url, `${dir}/data`);
+      const store = await openStore(session.url, `${session.dir}/data`);
       try {
         const record = (await store.listRecords(10)).find((r) => r.number === 'INC0010061')!;
         outgoing = await store.transaction((tx) => prepareOutgoing(tx, record, signing, Date.now()));

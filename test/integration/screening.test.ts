@@ -1,20 +1,10 @@
 // Screening and categorizing as a user sees them: a real `postroom start`, mail over a real SMTP
 // socket, and the CLI to look at what happened. Runs on every backend.
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
-import {
-  backends,
-  engineConfig,
-  freePort,
-  freshDatabaseUrl,
-  startEngine,
-  tempDir,
-  waitFor,
-  writeConfig,
-  type EngineProcess,
-} from '../support/engine.ts';
+import { backends, waitFor } from '../support/engine.ts';
 import { EngineSession } from '../support/engine-session.ts';
 
 const date = 'Wed, 25 Nov 2026 10:00:00 +0000';
@@ -143,10 +133,6 @@ const forward = customerMail(
 
 for (const backend of backends()) {
   describe(`screening through real intake (${backend})`, () => {
-    let dir: string;
-    let config: string;
-    let engine: EngineProcess;
-    let port: number;
     let session: EngineSession;
     const cli = (...args: string[]) => session.cli(...args);
     const show = (id: number) => session.show(id);
@@ -156,30 +142,14 @@ for (const backend of backends()) {
     };
 
     before(async () => {
-      dir = tempDir();
-      port = await freePort();
-      const url = await freshDatabaseUrl(backend);
-      config = writeConfig(
-        dir,
-        engineConfig({
-          dataDir: `${dir}/data`,
-          url,
-          port,
-          extra: [
+      session = await EngineSession.start(backend, [
             'mailboxes:',
             '  - { address: support@localhost }',
             '  - { address: storm@localhost, loopbackMaxMessages: 10, loopbackDetectionInterval: 10m }',
             '  - { address: flagged@localhost, loopbackMaxMessages: 10, processIfLoopbackDetected: true }',
-          ].join('\n'),
-        }),
-      );
-      engine = await startEngine({ cwd: dir, config, port });
-      session = new EngineSession({ dir, config, port });
+      ]);
     });
-    after(async () => {
-      await engine?.kill();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => session?.close());
 
     it('an out-of-office creates no record and is marked never to be answered', async () => {
       await send(outOfOffice);
@@ -258,7 +228,7 @@ for (const backend of backends()) {
     });
 
     it('a storm of 100 mails from one sender: the first 10 are processed, the rest go to loopback', async () => {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1 });
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: session.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1 });
       for (let i = 0; i < 100; i++)
         await transport.sendMail({
           envelope: { from: 'robot@example.com', to: ['storm@localhost', 'flagged@localhost'] },
@@ -274,7 +244,7 @@ for (const backend of backends()) {
       assert.deepEqual(processed.map((m) => m.messageId).sort(), Array.from({ length: 10 }, (_, i) => `storm-${i}@example.com`).sort(), 'the first 10 went through');
       assert.equal(storm.filter((m) => m.state === 'loopback').length, 90);
       assert.ok(storm.filter((m) => m.state === 'loopback').every((m) => m.record === null && m.class === 'loopback'));
-      assert.equal(readdirSync(`${dir}/data/spool/loopback`).length, 90, 'the raw mail of each is in spool/loopback');
+      assert.equal(readdirSync(`${session.dir}/data/spool/loopback`).length, 90, 'the raw mail of each is in spool/loopback');
       const held = await show(storm.find((m) => m.state === 'loopback')!.id);
       assert.ok(held.trace.some((t) => /mails from robot@example\.com within 600s/.test(t.why)), 'the trace says why');
 

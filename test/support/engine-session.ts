@@ -1,7 +1,20 @@
 // What integration tests do against a running `postroom start`: the CLI with the test's
 // config, message listings, waiting for a message to reach a final state, sending over SMTP.
+import { rmSync } from 'node:fs';
 import nodemailer from 'nodemailer';
-import { runCli, waitFor, type CliResult } from './engine.ts';
+import {
+  engineConfig,
+  freePort,
+  freshDatabaseUrl,
+  runCli,
+  startEngine,
+  tempDir,
+  waitFor,
+  writeConfig,
+  type Backend,
+  type CliResult,
+  type EngineProcess,
+} from './engine.ts';
 
 /** A message as `postroom messages list --json` prints it (the fields tests read). */
 export interface ListedMessage {
@@ -45,11 +58,48 @@ export class EngineSession {
   readonly dir: string;
   readonly config: string;
   readonly port: number;
+  /** the database URL ('' = SQLite under dir/data) */
+  readonly url: string;
+  engine: EngineProcess | undefined;
 
-  constructor(options: { dir: string; config: string; port: number }) {
+  constructor(options: { dir: string; config: string; port: number; url?: string; engine?: EngineProcess }) {
     this.dir = options.dir;
     this.config = options.config;
     this.port = options.port;
+    this.url = options.url ?? '';
+    this.engine = options.engine;
+  }
+
+  /**
+   * A `postroom start` on a fresh database of `backend` in a new temp folder, with the test
+   * engine settings plus `extra` config lines (mailboxes, record types …).
+   */
+  static async start(backend: Backend, extra: readonly string[] = []): Promise<EngineSession> {
+    const dir = tempDir();
+    const port = await freePort();
+    const url = await freshDatabaseUrl(backend);
+    const config = writeConfig(dir, engineConfig({ dataDir: `${dir}/data`, url, port, extra: extra.join('\n') }));
+    const session = new EngineSession({ dir, config, port, url });
+    await session.restart();
+    return session;
+  }
+
+  /** Starts the engine again (after `stop`), on the same folder and database. */
+  async restart(): Promise<void> {
+    this.engine = await startEngine({ cwd: this.dir, config: this.config, port: this.port });
+  }
+
+  /** SIGTERM; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    const code = (await this.engine?.stop()) ?? null;
+    this.engine = undefined;
+    return code;
+  }
+
+  /** Kills the engine and removes the folder. */
+  async close(): Promise<void> {
+    await this.engine?.kill();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   cli(...args: string[]): Promise<CliResult> {

@@ -85,12 +85,12 @@ async function findRecord(ctx: DecideContext, draft: Draft, replyPrefix: string 
   });
   const strong = evidence.find((e) => e.strength === 'strong');
   if (strong) {
-    draft.thread = { recordId: strong.recordId, number: strong.number, why: strong.detail, strength: 'strong' };
+    draft.thread = { recordId: strong.recordId, number: strong.number, why: strong.detail };
     return;
   }
   const weak = evidence[0]!;
   const sender = parsed.from?.address ?? ctx.message.from;
-  const permission = await mayUseWeakEvidence({ ...ctx, identity: draft.identity }, weak.recordId, sender);
+  const permission = await mayUseWeakEvidence(ctx, draft.identity, weak.recordId, sender);
   draft.trace.push({
     stage: 'categorize',
     looked: `${weak.number} named in the subject only`,
@@ -98,7 +98,7 @@ async function findRecord(ctx: DecideContext, draft: Draft, replyPrefix: string 
     why: permission.why,
   });
   if (permission.allowed)
-    draft.thread = { recordId: weak.recordId, number: weak.number, why: `${weak.detail}; ${permission.why}`, strength: 'weak' };
+    draft.thread = { recordId: weak.recordId, number: weak.number, why: `${weak.detail}; ${permission.why}` };
 }
 
 /** A bounce, receipt or complaint names the mail it concerns: find that mail and its record. */

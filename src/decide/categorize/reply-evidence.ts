@@ -91,12 +91,12 @@ export async function gatherReplyEvidence(
  * comments to a record by guessing its number.
  */
 export async function mayUseWeakEvidence(
-  ctx: DecideContext & { identity?: Identity | undefined },
+  ctx: DecideContext,
+  identity: Identity | undefined,
   recordId: number,
   sender: string | null,
 ): Promise<{ allowed: boolean; why: string }> {
   if (!sender) return { allowed: false, why: 'the mail has no sender address' };
-  const identity = ctx.identity;
   if (identity?.trust === 'unverified')
     return { allowed: false, why: `${sender} is unverified (the From fails DMARC)` };
   const record = await ctx.store.getRecord(recordId);

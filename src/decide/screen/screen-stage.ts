@@ -70,6 +70,5 @@ function screening(finding: Finding, parts: Partial<Screening>): Screening {
     list: parts.list ?? null,
     // Machine mail, list mail and loop candidates never get an automatic answer from us.
     suppressAutoAnswer: machine || parts.list != null || parts.loop != null,
-    warnings: [],
   };
 }
