@@ -9,21 +9,14 @@ import { kyselyOf } from '../../src/store/kysely-of.ts';
 import { KyselyStore } from '../../src/store/kysely-store.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { backends, waitFor } from '../support/engine.ts';
+import type { DocumentRouteRow, DocumentRow } from '../../src/core/document.ts';
 import { EngineSession, type ShownMessage } from '../support/engine-session.ts';
 
-interface DocumentJson {
-  id: number;
-  projectId: string | null;
-  docType: string;
-  number: string;
-  title: string;
-  subtype: string | null;
-  sourceContact: string | null;
-  responsibleParty: string | null;
-  routeCurrent: number;
-  route: { rowId: string; seq: number; party: string; state: string }[];
+/** `postroom documents show --json`: the stored document (dates as text) with its route and messages. */
+type DocumentJson = Omit<DocumentRow, 'createdAt' | 'updatedAt' | 'routeDestination'> & {
+  route: DocumentRouteRow[];
   messages: { messageRef: number; kind: string; catalog: { attachments: { filename: string; action: string }[]; mail: { action: string } } | null }[];
-}
+};
 
 const directoryCsv = [
   'kind,id,name,addresses,company,lockedOut,domains,primaryContact,active,team,inactiveTeam',
