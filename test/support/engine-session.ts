@@ -52,7 +52,8 @@ export interface ShownMessage extends ListedMessage {
   } | null;
 }
 
-const working = new Set(['queued', 'processing']);
+// deferred is waiting for a retry (a record_race, a store hiccup): not final either.
+const working = new Set(['queued', 'processing', 'deferred']);
 
 export class EngineSession {
   readonly dir: string;
