@@ -1,7 +1,10 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { durationHint, parseDuration, parseSize } from './units.ts';
-import type { DurationUnit } from './units.ts';
+import { loopLimitsSchema, outboundServerSchema, outboxSchema, webhooksSchema } from './act-schema.ts';
+import { describeValue, duration, expecting, flag, size, text, wholeNumber } from './fields.ts';
+import { rulesSchema } from './rules-schema.ts';
+
+export { describeValue };
 
 // Every message produced here ends up after "<key>: " in a ConfigError line, so messages are
 // lower-case fragments without a trailing period and never echo database.url (it may hold a password).
@@ -35,114 +38,6 @@ export function databaseKind(url: string): 'sqlite' | 'postgres' | undefined {
   if (/^postgres(?:ql)?:\/\/./i.test(url)) return 'postgres';
   if (/^sqlite:./i.test(url)) return 'sqlite';
   return undefined;
-}
-
-/** Short description of a received value for error messages (strings quoted and truncated). */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') {
-    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return JSON.stringify(shown);
-  }
-  return String(value);
-}
-
-/** Error map for a wrong-typed or missing value, phrased as what was expected. */
-function expecting(what: string) {
-  return (iss: { readonly input?: unknown }): string =>
-    iss.input === undefined
-      ? `is required: expected ${what}`
-      : `expected ${what}, got ${describeValue(iss.input)}`;
-}
-
-/** A whole number within bounds; numeric strings are accepted because ${VAR} substitution yields text. */
-function wholeNumber(min: number, max?: number) {
-  const want =
-    max === undefined ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
-  return z.union([z.number(), z.string()], { error: expecting(want) }).transform((value, ctx) => {
-    const n = typeof value === 'number' ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected ${want}, got ${describeValue(value)}`,
-        input: value,
-      });
-      return z.NEVER;
-    }
-    return n;
-  });
-}
-
-/** true/false; the strings "true"/"false" are accepted for the same ${VAR} reason. */
-function flag() {
-  return z.union([z.boolean(), z.string()], { error: expecting('true or false') }).transform((value, ctx) => {
-    if (typeof value === 'boolean') return value;
-    const lowered = value.trim().toLowerCase();
-    if (lowered === 'true') return true;
-    if (lowered === 'false') return false;
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected true or false, got ${describeValue(value)}`,
-      input: value,
-    });
-    return z.NEVER;
-  });
-}
-
-/** A size in bytes: a number, or "512KB"/"50MB"/"1GB"; `min` guards against zero-sized limits. */
-function size(min = 1) {
-  return z
-    .union([z.number(), z.string()], {
-      error: expecting('a size such as 50MB or a number of bytes'),
-    })
-    .transform((value, ctx) => {
-      try {
-        const bytes = parseSize(value);
-        if (bytes < min) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `must be at least ${min} byte${min === 1 ? '' : 's'}`,
-            input: value,
-          });
-          return z.NEVER;
-        }
-        return bytes;
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message, input: value });
-        return z.NEVER;
-      }
-    });
-}
-
-/** A duration converted to `unit`; `allowZero` only where "no wait" is meaningful. */
-function duration(unit: DurationUnit, allowZero = false) {
-  return z
-    .union([z.number(), z.string()], {
-      error: expecting('a duration such as 30s or 5m'),
-    })
-    .transform((value, ctx) => {
-      try {
-        const amount = parseDuration(value, unit);
-        if (amount === 0 && !allowZero) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `must be longer than zero; ${durationHint(unit)}`,
-            input: value,
-          });
-          return z.NEVER;
-        }
-        return amount;
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message, input: value });
-        return z.NEVER;
-      }
-    });
-}
-
-function text(what: string) {
-  return z.string({ error: expecting(what) }).min(1, { error: `must not be empty; expected ${what}` });
 }
 
 const databaseUrl = z
@@ -278,6 +173,15 @@ const connectorFields = {
   trust: trustSchema,
   // Seed 004: general mail creates and updates project documents instead of records.
   projectDocuments: flag(),
+  // seed 002: answers leave through the mailbox's own SMTP server
+  outbound: outboundServerSchema,
+  // IMAP: where a copy of each answer goes (APPEND); "" = spool/sent in the data folder
+  sentFolder: z.string({ error: expecting('a folder name such as Sent, or "" for none') }),
+  webhooks: z.array(text('the name of an endpoint under webhooks.endpoints'), { error: expecting('a list of endpoint names') }),
+  // a reply to a resolved record opens it again (the default inbound reply action)
+  reopenResolved: flag(),
+  // a forward credits its original sender (ServiceNow) or the one who forwarded it
+  forwardCredit: z.enum(['original-sender', 'forwarder'], { error: expecting('original-sender or forwarder') }),
 };
 
 const profileSchema = z.strictObject({
@@ -299,6 +203,11 @@ const profileSchema = z.strictObject({
   autoCreateUsersFrom: connectorFields.autoCreateUsersFrom.optional(),
   trust: connectorFields.trust.optional(),
   projectDocuments: connectorFields.projectDocuments.optional(),
+  outbound: connectorFields.outbound.optional(),
+  sentFolder: connectorFields.sentFolder.optional(),
+  webhooks: connectorFields.webhooks.optional(),
+  reopenResolved: connectorFields.reopenResolved.optional(),
+  forwardCredit: connectorFields.forwardCredit.optional(),
 });
 
 const mailboxSchema = z.strictObject({
@@ -328,6 +237,11 @@ const mailboxSchema = z.strictObject({
   autoCreateUsersFrom: connectorFields.autoCreateUsersFrom.default([]),
   trust: connectorFields.trust.prefault({}),
   projectDocuments: connectorFields.projectDocuments.default(false),
+  outbound: connectorFields.outbound.optional(),
+  sentFolder: connectorFields.sentFolder.default('Sent'),
+  webhooks: connectorFields.webhooks.default([]),
+  reopenResolved: connectorFields.reopenResolved.default(true),
+  forwardCredit: connectorFields.forwardCredit.default('original-sender'),
 });
 
 /** Subject prefixes that mark a forward or a reply (seed 001); compared case-insensitively. */
@@ -488,6 +402,10 @@ export const configSchema = z
         domain: text('a domain name for Message-IDs, e.g. support.example.com').default('postroom.localhost'),
       })
       .prefault({}),
+    outbox: outboxSchema,
+    webhooks: webhooksSchema,
+    loopLimits: loopLimitsSchema,
+    rules: rulesSchema,
     profiles: z
       .record(z.string(), profileSchema, { error: expecting('a mapping of profile names') })
       .default({}),

@@ -47,6 +47,10 @@ export interface MessageRow {
   loopbackCandidate: boolean;
   /** SMTP: who connected (remoteAddress, helo, mailFrom); null for other sources */
   envelope: { remoteAddress: string | null; helo: string | null; mailFrom: string | null } | null;
+  /** a rule's timer: the job is not opened again before this time (ms), and then goes on */
+  deferUntil: number | null;
+  /** the mailbox a filter rule diverted the message to */
+  routedMailbox: string | null;
 }
 
 /** One step of the decision trace: what a stage looked at, what it concluded, and why. */
@@ -67,7 +71,15 @@ export interface RecordRow {
   createdAt: number;
   updatedAt: number;
   messageCount: number;
+  /** open, resolved, closed … as rules set it; a reply may reopen a resolved record */
+  status: string;
+  assignee: string | null;
+  tags: string[];
+  fields: Record<string, string>;
 }
+
+/** A record as apply creates it; rules set the rest afterwards. */
+export type NewRecord = Omit<RecordRow, 'id' | 'messageCount' | 'status' | 'assignee' | 'tags' | 'fields'>;
 
 /** What parse found out about an attachment; its bytes are already in blob storage. */
 export interface AttachmentMeta {

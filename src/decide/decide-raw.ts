@@ -103,6 +103,8 @@ export async function decideRaw(raw: Buffer, options: DecideRawOptions): Promise
     mailClass: null,
     loopbackCandidate: false,
     envelope: null,
+    deferUntil: null,
+    routedMailbox: null,
   };
   const ctx: DecideContext = {
     message,

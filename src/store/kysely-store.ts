@@ -11,16 +11,20 @@ import type {
   Store,
   StoreReader,
   StoreWriter,
+  RecordEdit,
   ThreadMatch,
 } from './store.ts';
+import { KyselyOutboxQueue } from './outbox-queue.ts';
+import { KyselyWebhookQueue } from './webhook-queue.ts';
 import { DirectoryStore } from './directory-store.ts';
 import { writeDirectoryEntities } from './directory-writes.ts';
 import { immediateTransaction } from './immediate-transaction.ts';
 import { storeCall } from './store-call.ts';
 import type { Database } from './tables.ts';
-import { parseTrace, toAttachmentRow, toDocumentRow, toMessageRow, toNoticeRow, toRecordRow } from './row-mapping.ts';
+import { parseTrace, toAttachmentRow, toDocumentRow, toMessageRow, toNoticeRow, toOutboxRow, toRecordRow } from './row-mapping.ts';
+import type { NewOutboxRow, NewWebhookDelivery, OutboxRow } from '../core/outbound.ts';
 import type { DocumentRouteRow, DocumentRow } from '../core/document.ts';
-import type { AddressStatusRow, AttachmentRow, MessageRow, NoticeRow, RecordRow } from '../core/message.ts';
+import type { AddressStatusRow, AttachmentRow, MessageRow, NewRecord, NoticeRow, RecordRow } from '../core/message.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -309,6 +313,28 @@ class Reader implements StoreReader {
     });
   }
 
+  async countAutoAnswers(q: { recipient?: string; recordId?: number; since: number }): Promise<number> {
+    let query = this.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('automatic', '=', 1)
+      .where('created_at', '>=', q.since);
+    if (q.recipient !== undefined) query = query.where('recipient', '=', q.recipient.toLowerCase());
+    if (q.recordId !== undefined) query = query.where('record_id', '=', q.recordId);
+    const row = await query.executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async listOutboxOf(messageRef: number): Promise<OutboxRow[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('message_ref', '=', messageRef)
+      .orderBy('seq')
+      .execute();
+    return rows.map(toOutboxRow);
+  }
+
   async getSetting(name: string): Promise<string | undefined> {
     return storeCall(async () => {
       const row = await this.db.selectFrom('engine_settings').select('value').where('name', '=', name).executeTakeFirst();
@@ -427,6 +453,10 @@ class Writer extends Reader implements StoreWriter {
         finished_at: f.now,
         mail_class: f.mailClass ?? null,
         loopback_candidate: f.loopbackCandidate === true ? 1 : 0,
+        routed_mailbox: f.routedMailbox ?? null,
+        ...(f.deferUntil !== undefined
+          ? { defer_until: f.deferUntil, next_attempt_at: f.deferUntil, attempts: 0 }
+          : {}),
         lease_owner: null,
         lease_expires_at: null,
       })
@@ -452,7 +482,7 @@ class Writer extends Reader implements StoreWriter {
     return Number(row.last);
   }
 
-  async insertRecord(r: Omit<RecordRow, 'id' | 'messageCount'>): Promise<number> {
+  async insertRecord(r: NewRecord): Promise<number> {
     const row = await this.db
       .insertInto('records')
       .values({
@@ -633,6 +663,60 @@ class Writer extends Reader implements StoreWriter {
       .execute();
   }
 
+  async updateRecord(recordId: number, edit: RecordEdit, now: number): Promise<void> {
+    const current = await this.getRecord(recordId);
+    if (!current) return;
+    await this.db
+      .updateTable('records')
+      .set({
+        updated_at: now,
+        ...(edit.status !== undefined ? { status: edit.status } : {}),
+        ...(edit.assignee !== undefined ? { assignee: txt(edit.assignee) } : {}),
+        ...(edit.tags ? { tags: JSON.stringify([...new Set([...current.tags, ...edit.tags])]) } : {}),
+        ...(edit.fields ? { fields: txt(JSON.stringify({ ...current.fields, ...edit.fields })) } : {}),
+      })
+      .where('id', '=', recordId)
+      .execute();
+  }
+
+  async enqueueMail(row: NewOutboxRow, now: number): Promise<boolean> {
+    const result = await this.db
+      .insertInto('outbox')
+      .values({
+        message_ref: row.messageRef,
+        seq: row.seq,
+        record_id: row.recordId,
+        mailbox: row.mailbox,
+        kind: row.kind,
+        automatic: row.automatic ? 1 : 0,
+        recipient: row.recipient.toLowerCase(),
+        message_id: row.messageId,
+        mail: txt(JSON.stringify(row.mail)),
+        next_attempt_at: now,
+        created_at: row.createdAt,
+      })
+      .onConflict((oc) => oc.columns(['message_ref', 'seq']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async enqueueWebhook(row: NewWebhookDelivery, now: number): Promise<boolean> {
+    const result = await this.db
+      .insertInto('webhook_deliveries')
+      .values({
+        event_id: row.eventId,
+        message_ref: row.messageRef,
+        endpoint: row.endpoint,
+        url: row.url,
+        body: txt(row.body),
+        next_attempt_at: now,
+        created_at: row.createdAt,
+      })
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
   async recordSent(messageId: string, recordId: number, now: number): Promise<void> {
     await this.db
       .insertInto('sent_messages')
@@ -646,6 +730,8 @@ class Writer extends Reader implements StoreWriter {
 export class KyselyStore extends Reader implements Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly directory: DirectoryStore;
+  readonly outbox: KyselyOutboxQueue;
+  readonly webhooks: KyselyWebhookQueue;
   private readonly kysely: Kysely<Database>;
 
   constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
@@ -653,6 +739,8 @@ export class KyselyStore extends Reader implements Store {
     this.kysely = db;
     this.dialect = dialect;
     this.directory = new DirectoryStore(db, dialect);
+    this.outbox = new KyselyOutboxQueue(db, dialect);
+    this.webhooks = new KyselyWebhookQueue(db, dialect);
   }
 
   async ensureSetting(name: string, value: string): Promise<string> {

@@ -9,7 +9,16 @@ import type {
   TraceStep,
 } from '../core/message.ts';
 import type { DocumentRow } from '../core/document.ts';
-import type { AttachmentsTable, DocumentsTable, MessagesTable, NoticesTable, RecordsTable } from './tables.ts';
+import type { OutboxRow, OutboxState, WebhookDeliveryRow, WebhookState } from '../core/outbound.ts';
+import type {
+  AttachmentsTable,
+  DocumentsTable,
+  MessagesTable,
+  NoticesTable,
+  OutboxTable,
+  RecordsTable,
+  WebhookDeliveriesTable,
+} from './tables.ts';
 
 /** Database row → the engine's message type. */
 export function toMessageRow(r: Selectable<MessagesTable>): MessageRow {
@@ -39,6 +48,8 @@ export function toMessageRow(r: Selectable<MessagesTable>): MessageRow {
     mailClass: r.mail_class ?? null,
     loopbackCandidate: Number(r.loopback_candidate ?? 0) === 1,
     envelope: parseEnvelope(r.envelope ?? null),
+    deferUntil: r.defer_until == null ? null : Number(r.defer_until),
+    routedMailbox: r.routed_mailbox ?? null,
   };
 }
 
@@ -53,6 +64,10 @@ export function toRecordRow(r: Selectable<RecordsTable>): RecordRow {
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     messageCount: Number(r.message_count),
+    status: r.status,
+    assignee: r.assignee,
+    tags: parseJson<string[]>(r.tags, []),
+    fields: parseJson<Record<string, string>>(r.fields, {}),
   };
 }
 
@@ -124,4 +139,57 @@ export function parseTrace(text: string): TraceStep[] {
   } catch {
     return [];
   }
+}
+
+function parseJson<T>(text: string, fallback: T): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+const orNull = (v: number | null): number | null => (v === null ? null : Number(v));
+
+export function toOutboxRow(r: Selectable<OutboxTable>): OutboxRow {
+  return {
+    id: Number(r.id),
+    messageRef: orNull(r.message_ref),
+    seq: Number(r.seq),
+    recordId: orNull(r.record_id),
+    mailbox: r.mailbox,
+    kind: r.kind,
+    automatic: Number(r.automatic) === 1,
+    recipient: r.recipient,
+    messageId: r.message_id,
+    mail: JSON.parse(r.mail) as OutboxRow['mail'],
+    state: r.state as OutboxState,
+    attempts: Number(r.attempts),
+    nextAttemptAt: Number(r.next_attempt_at),
+    leaseOwner: r.lease_owner,
+    leaseExpiresAt: orNull(r.lease_expires_at),
+    lastError: r.last_error,
+    createdAt: Number(r.created_at),
+    sentAt: orNull(r.sent_at),
+  };
+}
+
+export function toWebhookRow(r: Selectable<WebhookDeliveriesTable>): WebhookDeliveryRow {
+  return {
+    id: Number(r.id),
+    eventId: r.event_id,
+    messageRef: orNull(r.message_ref),
+    endpoint: r.endpoint,
+    url: r.url,
+    body: r.body,
+    state: r.state as WebhookState,
+    attempts: Number(r.attempts),
+    nextAttemptAt: Number(r.next_attempt_at),
+    leaseOwner: r.lease_owner,
+    leaseExpiresAt: orNull(r.lease_expires_at),
+    lastStatus: orNull(r.last_status),
+    lastError: r.last_error,
+    createdAt: Number(r.created_at),
+    deliveredAt: orNull(r.delivered_at),
+  };
 }

@@ -7,9 +7,11 @@ import type {
   AttachmentRow,
   AddressStatusRow,
   NoticeRow,
+  NewRecord,
 } from '../core/message.ts';
 import type { DocumentRouteRow, DocumentRow } from '../core/document.ts';
 import type { Directory } from './directory.ts';
+import type { NewOutboxRow, NewWebhookDelivery, OutboxRow, OutboxState, WebhookDeliveryRow, WebhookState } from '../core/outbound.ts';
 
 /** A raw message just written to blob storage, about to get its spool row. */
 export interface NewMessage {
@@ -114,6 +116,10 @@ export interface StoreReader {
   documentOfMessage(messageRef: number): Promise<number | undefined>;
   /** Messages that created or joined a document, with what was catalogued. */
   listDocumentMessages(documentId: number): Promise<{ messageRef: number; kind: string; catalog: unknown }[]>;
+  /** Automatic answers queued since `since` to this recipient, or about this record: the loop limits. */
+  countAutoAnswers(q: { recipient?: string; recordId?: number; since: number }): Promise<number>;
+  /** The outgoing mail a message queued (what `rules test` compares against). */
+  listOutboxOf(messageRef: number): Promise<OutboxRow[]>;
 }
 
 export interface FinishFields {
@@ -129,6 +135,10 @@ export interface FinishFields {
   now: number;
   mailClass?: string | null;
   loopbackCandidate?: boolean;
+  /** state deferred by a rule's timer: not opened again before this time (attempts start over) */
+  deferUntil?: number;
+  /** the mailbox a filter rule diverted the message to */
+  routedMailbox?: string | null;
 }
 
 /** Writes that only apply performs, inside one transaction. */
@@ -142,7 +152,7 @@ export interface StoreWriter extends StoreReader {
   finishMessage(id: number, owner: string, fields: FinishFields): Promise<boolean>;
   /** The next number of a record type; gap-free because it commits or rolls back with the record. */
   allocateNumber(type: string): Promise<number>;
-  insertRecord(record: Omit<RecordRow, 'id' | 'messageCount'>): Promise<number>;
+  insertRecord(record: NewRecord): Promise<number>;
   touchRecord(recordId: number, now: number): Promise<void>;
   insertEntry(entry: {
     recordId: number;
@@ -172,6 +182,47 @@ export interface StoreWriter extends StoreReader {
   addWatcher(recordId: number, address: string): Promise<void>;
   /** A hard bounce: the address is marked as bouncing (and counted). */
   markBouncing(b: { address: string; status: string; reason: string; noticeRef: number; now: number }): Promise<void>;
+  /** What rules set on a record; fields merge, tags add, a comment is an entry. */
+  updateRecord(recordId: number, edit: RecordEdit, now: number): Promise<void>;
+  /** Queues a mail; false when (messageRef, seq) is already queued (a replay). */
+  enqueueMail(row: NewOutboxRow, now: number): Promise<boolean>;
+  /** Queues a webhook event; false when its event id is already queued (a replay). */
+  enqueueWebhook(row: NewWebhookDelivery, now: number): Promise<boolean>;
+}
+
+export interface RecordEdit {
+  status?: string;
+  assignee?: string;
+  tags?: readonly string[];
+  fields?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The outbox as its sender sees it: a row is claimed (leased), sent, then marked. A row whose
+ * lease expired while `sending` (the sender died) is claimed again and sent with the same
+ * Message-ID, so a copy that did go out the first time is recognisable downstream.
+ */
+export interface OutboxQueue {
+  claim(owner: string, limit: number, now: number, leaseMs: number): Promise<OutboxRow[]>;
+  /** false when `owner` no longer holds the row */
+  markSent(id: number, owner: string, now: number): Promise<boolean>;
+  retry(id: number, owner: string, nextAttemptAt: number, error: string): Promise<void>;
+  fail(id: number, owner: string, error: string, now: number): Promise<void>;
+  get(id: number): Promise<OutboxRow | undefined>;
+  list(filter: { state?: OutboxState; limit: number }): Promise<OutboxRow[]>;
+}
+
+/** The webhook queue as its sender and `postroom webhooks` see it. */
+export interface WebhookQueue {
+  claim(owner: string, limit: number, now: number, leaseMs: number): Promise<WebhookDeliveryRow[]>;
+  markDelivered(id: number, owner: string, status: number, now: number): Promise<boolean>;
+  retry(id: number, owner: string, nextAttemptAt: number, status: number | null, error: string): Promise<void>;
+  /** the dead-letter state: no more tries until an admin replays it */
+  markDead(id: number, owner: string, status: number | null, error: string, now: number): Promise<void>;
+  get(id: number): Promise<WebhookDeliveryRow | undefined>;
+  list(filter: { state?: WebhookState; limit: number }): Promise<WebhookDeliveryRow[]>;
+  /** Queues a delivery again (attempts from zero, same event id); false when it does not exist. */
+  replay(id: number, now: number): Promise<boolean>;
 }
 
 export interface Checkpoint {
@@ -206,6 +257,10 @@ export interface Store extends StoreReader, MailboxState {
   readonly dialect: 'sqlite' | 'postgres';
   /** users, contacts, companies, projects: read by decide, written by `postroom directory import` and apply */
   readonly directory: Directory;
+  /** mail to send, drained by src/outbound/outbox-sender.ts */
+  readonly outbox: OutboxQueue;
+  /** events to POST, drained by src/outbound/webhooks/ */
+  readonly webhooks: WebhookQueue;
   /** Engine-wide settings that must be the same on every node (the signing secret); first writer wins. */
   ensureSetting(name: string, value: string): Promise<string>;
   /** Commits the spool row (or counts a duplicate delivery). Called only after the raw bytes are durable. */

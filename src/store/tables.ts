@@ -29,6 +29,8 @@ export interface MessagesTable {
   loopback_candidate: Generated<number>;
   /** JSON of the SMTP envelope (remoteAddress, helo, mailFrom); null for other sources */
   envelope: string | null;
+  defer_until: number | null;
+  routed_mailbox: string | null;
 }
 
 export interface DeliveriesTable {
@@ -55,6 +57,12 @@ export interface RecordsTable {
   created_at: number;
   updated_at: number;
   message_count: Generated<number>;
+  status: Generated<string>;
+  assignee: string | null;
+  /** JSON list */
+  tags: Generated<string>;
+  /** JSON object */
+  fields: Generated<string>;
 }
 
 export interface RecordEntriesTable {
@@ -166,6 +174,46 @@ export interface DocumentMailsTable {
   row_id: string;
 }
 
+export interface OutboxTable {
+  id: Generated<number>;
+  message_ref: number | null;
+  seq: number;
+  record_id: number | null;
+  mailbox: string;
+  kind: string;
+  automatic: number;
+  recipient: string;
+  message_id: string;
+  /** JSON of OutgoingMail */
+  mail: string;
+  state: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  event_id: string;
+  message_ref: number | null;
+  endpoint: string;
+  url: string;
+  body: string;
+  state: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -214,6 +262,8 @@ export interface Database {
   document_route: DocumentRouteTable;
   document_messages: DocumentMessagesTable;
   document_mails: DocumentMailsTable;
+  outbox: OutboxTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   schema_migrations: SchemaMigrationsTable;
   directory_parties: DirectoryPartiesTable;
   directory_addresses: DirectoryAddressesTable;

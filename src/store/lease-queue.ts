@@ -1,0 +1,70 @@
+import type { Kysely } from 'kysely';
+import { storeCall } from './store-call.ts';
+import type { Database } from './tables.ts';
+
+/** The two queues drained after commit; both have the same lease columns. */
+type QueueTable = 'outbox' | 'webhook_deliveries';
+
+/**
+ * Leases up to `limit` rows that are due: `waiting` and due, or `working` with an expired lease
+ * (its sender died mid-try). Counting the attempt at the claim means a row that kills its sender
+ * every time still reaches its final state. PostgreSQL skips rows other senders hold.
+ */
+export async function claimDue(
+  db: Kysely<Database>,
+  dialect: 'sqlite' | 'postgres',
+  table: QueueTable,
+  states: { waiting: string; working: string },
+  q: { owner: string; limit: number; now: number; leaseMs: number },
+): Promise<number[]> {
+  // Both tables share these columns; Kysely cannot type a union of table names, so one is named.
+  const t = table as 'outbox';
+  return storeCall(async () => {
+    let due = db
+      .selectFrom(t)
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('state', '=', states.waiting), eb('next_attempt_at', '<=', q.now)]),
+          eb.and([eb('state', '=', states.working), eb('lease_expires_at', '<', q.now)]),
+        ]),
+      )
+      .orderBy('id')
+      .limit(q.limit);
+    if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+    const rows = await db
+      .updateTable(t)
+      .set((eb) => ({
+        state: states.working,
+        lease_owner: q.owner,
+        lease_expires_at: q.now + q.leaseMs,
+        attempts: eb('attempts', '+', 1),
+      }))
+      .where('id', 'in', due)
+      .returning('id')
+      .execute();
+    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  });
+}
+
+/** Moves a leased row on, only while `owner` still holds it; false when it does not. */
+export async function settleLeased(
+  db: Kysely<Database>,
+  table: QueueTable,
+  id: number,
+  owner: string,
+  working: string,
+  values: Record<string, string | number | null>,
+): Promise<boolean> {
+  const t = table as 'outbox';
+  const result = await storeCall(() =>
+    db
+      .updateTable(t)
+      .set({ ...values, lease_owner: null, lease_expires_at: null })
+      .where('id', '=', id)
+      .where('state', '=', working)
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst(),
+  );
+  return Number(result.numUpdatedRows) === 1;
+}
