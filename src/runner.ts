@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
-import { applyPlan, type ApplyResult } from './apply/apply-plan.ts';
+import { applyPlan, type ApplyResult, type ApplySettings } from './apply/apply-plan.ts';
+import type { RouteApplySettings } from './apply/apply-route.ts';
+import type { RuleSet } from './domain/rules/rule-types.ts';
+import type { LoadedPlugin } from './plugins/load-plugins.ts';
 import { writeCatalogFiles } from './apply/catalog-files.ts';
 import { errorCodes, PostroomError, toPostroomError } from './core/errors.ts';
 import type { MessageRow } from './core/message.ts';
@@ -7,6 +10,7 @@ import { isDeadLocalOwner } from './core/owner-id.ts';
 import type { Plan } from './core/plan.ts';
 import type {
   DecideContext,
+  LoopLimits,
   MailboxSettings,
   ParseLimits,
   Prefixes,
@@ -46,6 +50,11 @@ export interface RunnerContext {
   addressSettings?: AddressSettings;
   projects?: ProjectsSettings;
   limits: ParseLimits;
+  rules?: RuleSet;
+  plugins?: readonly LoadedPlugin[];
+  loopLimits?: LoopLimits;
+  /** who answers are sent as, where webhooks go */
+  routeApply?: RouteApplySettings;
   log: Logger;
   owner: string;
   now: () => number;
@@ -160,6 +169,11 @@ export class Runner {
     }
   }
 
+  private applySettings(): ApplySettings {
+    const { recordTypes, routeApply } = this.ctx;
+    return routeApply ? { recordTypes, route: routeApply } : { recordTypes };
+  }
+
   private claim(limit: number): Promise<MessageRow[]> {
     const now = this.ctx.now();
     return this.ctx.store.claim(this.ctx.owner, limit, now, this.ctx.settings.leaseSeconds * 1000);
@@ -191,9 +205,13 @@ export class Runner {
         ...(ctx.projects ? { projects: ctx.projects } : {}),
         blobs: ctx.blobs,
         now: ctx.now,
+        mailboxes: ctx.mailboxes,
+        ...(ctx.rules ? { rules: ctx.rules } : {}),
+        ...(ctx.plugins ? { plugins: ctx.plugins } : {}),
+        ...(ctx.loopLimits ? { loopLimits: ctx.loopLimits } : {}),
       };
       const plan = await decide(decideContext);
-      const result = await applyPlan(ctx.store, message, ctx.owner, plan, ctx.recordTypes, ctx.now());
+      const result = await applyPlan(ctx.store, message, ctx.owner, plan, this.applySettings(), ctx.now());
       log.info(
         { state: plan.state, outcome: plan.outcome, record: result.recordNumber, error: plan.error?.reason },
         'message decided',
@@ -240,7 +258,7 @@ export class Runner {
         trace,
         error: { code, reason },
       };
-      await applyPlan(ctx.store, message, ctx.owner, plan, ctx.recordTypes, ctx.now());
+      await applyPlan(ctx.store, message, ctx.owner, plan, this.applySettings(), ctx.now());
       log.error({ code, help: errorCodes[code].help }, `quarantined: ${reason}`);
       await this.afterCommit(message, plan, null);
     } catch (second) {

@@ -28,7 +28,7 @@ try {
   });
   // Load the trust checker before claiming mail: claimed mail should be processed at once.
   if (data.config.mailboxes.some((m) => m.trust.mode === 'verify')) await preloadMailauth();
-  const runner = new Runner(runnerContext(app));
+  const runner = new Runner(await runnerContext(app));
   await runner.start();
   port.on('message', (message: ToWorker) => {
     if (message === 'notify') runner.notify();

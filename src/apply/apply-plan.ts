@@ -4,6 +4,7 @@ import type { DocumentChange, Plan, PlanNotice } from '../core/plan.ts';
 import type { RecordTypeSettings } from '../decide/context.ts';
 import { formatRecordNumber } from '../domain/records/record-number.ts';
 import type { Store, StoreWriter } from '../store/store.ts';
+import { applyRoute, type RouteApplySettings } from './apply-route.ts';
 
 export interface ApplyResult {
   recordId: number | null;
@@ -24,14 +25,21 @@ export interface DocumentRef {
  * entry, attachments, state, trace) is there afterwards or none of it. A replay after a crash
  * or a reprocess finds the entry already written and does not create a second record.
  */
+export interface ApplySettings {
+  recordTypes: Readonly<Record<string, RecordTypeSettings>>;
+  /** for answers and webhooks; absent where nothing is ever sent (the decide sandbox) */
+  route?: RouteApplySettings;
+}
+
 export async function applyPlan(
   store: Store,
   message: MessageRow,
   owner: string,
   plan: Plan,
-  recordTypes: Readonly<Record<string, RecordTypeSettings>>,
+  settings: ApplySettings,
   now: number,
 ): Promise<ApplyResult> {
+  const { recordTypes } = settings;
   return store.transaction(async (tx) => {
     if (!(await tx.holdLease(message.id, owner))) {
       throw new PostroomError('lease_lost', `message ${message.id} was taken over by another worker`);
@@ -57,6 +65,8 @@ export async function applyPlan(
         why: 'committed with the message state',
       });
     }
+    if (plan.route && settings.route)
+      await applyRoute(tx, message, plan, result.recordId, earlier === undefined, settings.route, trace, now);
     if (plan.notice) await applyNotice(tx, message, plan.notice, result.recordId, trace, now);
     if (plan.document) {
       const document = await applyDocument(tx, message, plan.document, trace, now);
@@ -83,6 +93,8 @@ export async function applyPlan(
       now,
       mailClass: plan.screening?.class ?? null,
       loopbackCandidate: plan.screening?.loop?.processed === true,
+      routedMailbox: plan.route?.divertedTo ?? null,
+      ...(plan.state === 'deferred' && plan.deferUntil !== undefined ? { deferUntil: plan.deferUntil } : {}),
     });
     return result;
   });

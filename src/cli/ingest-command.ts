@@ -82,7 +82,7 @@ export async function ingestCommand(
       } else reports.push({ origin: target, result: 'temp_fail', error: toPostroomError(err).message });
     }
     if (options.process) {
-      const runner = new Runner(runnerContext(app));
+      const runner = new Runner(await runnerContext(app));
       await runner.drain();
     }
     for (const r of reports) {

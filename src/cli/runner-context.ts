@@ -1,10 +1,18 @@
 import { newOwnerId } from '../core/owner-id.ts';
+import { loadPlugins } from '../plugins/load-plugins.ts';
 import type { RunnerContext } from '../runner.ts';
 import type { App } from './app.ts';
 
-/** The runner's view of the app and its configuration. */
-export function runnerContext(app: App): RunnerContext {
+/** The runner's view of the app and its configuration; loads the plugins rules.plugins names. */
+export async function runnerContext(app: App): Promise<RunnerContext> {
   const { config } = app;
+  const senders = Object.fromEntries(
+    config.mailboxes.map((m) => [
+      m.address.toLowerCase(),
+      { address: m.outbound?.from ?? m.address, name: m.outbound?.name ?? '' },
+    ]),
+  );
+  const endpoints = Object.fromEntries(Object.entries(config.webhooks.endpoints).map(([name, e]) => [name, e.url]));
   return {
     store: app.store,
     blobs: app.blobs,
@@ -17,6 +25,10 @@ export function runnerContext(app: App): RunnerContext {
     addressSettings: config.directory,
     projects: config.projects,
     limits: config.limits,
+    rules: config.rules,
+    plugins: await loadPlugins(config.rules.plugins),
+    loopLimits: config.loopLimits,
+    routeApply: { signing: app.signing, senders, endpoints },
     log: app.log,
     owner: newOwnerId(),
     now: Date.now,

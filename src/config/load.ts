@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { mergeRuleIncludes } from './rule-includes.ts';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
@@ -598,6 +599,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   }
 
   raw = applyProfiles(raw);
+  const included = mergeRuleIncludes(raw, file !== undefined ? path.dirname(file) : cwd);
+  raw = included.raw;
+  for (const { key, problem } of included.problems)
+    issues.push({ issue: { key, problem, example: 'rules/support.yaml' }, segments: ['rules', 'include'] });
   const result = configSchema.safeParse(raw, { error: errorMap });
   if (!result.success) {
     // A value whose ${VAR} could not be resolved already has an issue; its validation error would only be noise.
@@ -627,6 +632,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   // Relative dataDir in a file means "next to that file"; from the environment or options it means the working directory.
   const base = file !== undefined && !sources.has('dataDir') ? path.dirname(file) : cwd;
   config.dataDir = path.resolve(base, config.dataDir);
+  // Plugin modules, like dataDir, are found next to the file that names them.
+  const moduleBase = file !== undefined ? path.dirname(file) : cwd;
+  for (const plugin of config.rules.plugins) plugin.module = path.resolve(moduleBase, plugin.module);
   return { config: deepFreeze(config), file };
 }
 

@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { loopLimitsSchema, outboundServerSchema, outboxSchema, webhooksSchema } from './act-schema.ts';
 import { describeValue, duration, expecting, flag, size, text, wholeNumber } from './fields.ts';
-import { rulesSchema } from './rules-schema.ts';
+import { checkRuleReferences, rulesSchema } from './rules-schema.ts';
+import type { RuleSet } from '../domain/rules/rule-types.ts';
 
 export { describeValue };
 
@@ -441,6 +442,18 @@ export const configSchema = z
       }
       const mailboxes = root['mailboxes'];
       if (!Array.isArray(mailboxes)) return;
+      const endpoints = isRecord(root['webhooks']) && isRecord(root['webhooks']['endpoints']) ? Object.keys(root['webhooks']['endpoints']) : [];
+      const rules = root['rules'];
+      if (isRecord(rules) && Array.isArray(rules['inboundActions']))
+        checkRuleReferences(
+          rules as unknown as RuleSet,
+          {
+            endpoints,
+            mailboxes: mailboxes.map((m: unknown) => (isRecord(m) && typeof m['address'] === 'string' ? m['address'].toLowerCase() : '')),
+            recordTypes: recordTypes ? Object.keys(recordTypes) : [],
+          },
+          (path, message) => ctx.addIssue({ code: 'custom', path, message, input: undefined }),
+        );
       const seen = new Map<string, number>();
       mailboxes.forEach((mailbox: unknown, index) => {
         if (!isRecord(mailbox)) return;
@@ -487,6 +500,17 @@ export const configSchema = z
             input: undefined,
           });
         }
+        const hooks = mailbox['webhooks'];
+        if (Array.isArray(hooks))
+          hooks.forEach((name: unknown, j) => {
+            if (typeof name === 'string' && !endpoints.includes(name))
+              ctx.addIssue({
+                code: 'custom',
+                path: ['mailboxes', index, 'webhooks', j],
+                message: `endpoint ${JSON.stringify(name)} is not defined under webhooks.endpoints (defined: ${endpoints.join(', ') || 'none'})`,
+                input: name,
+              });
+          });
         const recordType = mailbox['recordType'];
         if (
           typeof recordType === 'string' &&

@@ -63,6 +63,14 @@ export const errorCodes = {
     temporary: false,
     help: 'The message belongs to a mailbox that is no longer in the configuration; add it back to mailboxes and reprocess.',
   },
+  plugin_failed: {
+    temporary: false,
+    help: 'A plugin (rules.plugins) threw, timed out or answered something unknown for this message; fix the plugin and reprocess the message.',
+  },
+  config_invalid: {
+    temporary: false,
+    help: 'The configuration names something that cannot be used (a plugin module that does not load); the message says which key to fix.',
+  },
   internal: {
     temporary: false,
     help: 'An unexpected error occurred while processing; the raw message is kept and can be reprocessed after a fix.',

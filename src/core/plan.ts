@@ -2,6 +2,8 @@ import type { DocumentRouteRow } from './document.ts';
 import type { ErrorCode } from './errors.ts';
 import type { AttachmentMeta, FinalState, TraceStep } from './message.ts';
 import type { Categorization, Notice, Screening } from './screening.ts';
+import type { RoutePlan } from '../decide/route/route-draft.ts';
+import type { Identity } from '../decide/context.ts';
 
 export type { AttachmentMeta };
 
@@ -85,7 +87,9 @@ export interface PlanNotice {
 
 /** The output of decide and the only input of apply. */
 export interface Plan {
-  state: FinalState;
+  /** deferred: a rule's timer holds the job until `deferUntil` */
+  state: FinalState | 'deferred';
+  deferUntil?: number;
   outcome: 'created' | 'attached' | 'ignored' | 'quarantined';
   summary: { messageId: string | null; subject: string; from: string | null };
   record: RecordChange | null;
@@ -101,4 +105,8 @@ export interface Plan {
   document?: DocumentChange;
   /** identify found an unknown sender of a trusted domain: apply creates the user */
   createUser?: { id: string; name: string; address: string };
+  /** what the route phases decided beside the record: edits, mail to send, webhooks, rules fired */
+  route?: RoutePlan;
+  /** who sent it, as identify found out (webhooks carry it) */
+  identity?: Identity;
 }

@@ -8,6 +8,9 @@ import type { DocType } from '../domain/documents/doc-type.ts';
 import type { DirectoryReader } from '../store/directory.ts';
 import type { StoreReader } from '../store/store.ts';
 import type { TrustAction, Verdict } from './identify/trust.ts';
+import type { RuleSet } from '../domain/rules/rule-types.ts';
+import type { LoadedPlugin } from '../plugins/load-plugins.ts';
+import type { RouteDraft } from './route/route-draft.ts';
 
 export interface ParseLimits {
   headerSize: number;
@@ -27,6 +30,11 @@ export interface MailboxSettings {
   processIfLoopbackDetected: boolean;
   fanOut?: 'merge' | 'separate';
   projectDocuments?: boolean;
+  /** seed 001's default reply action reopens a resolved record */
+  reopenResolved?: boolean;
+  forwardCredit?: 'original-sender' | 'forwarder';
+  /** endpoints called for every mail of this mailbox */
+  webhooks?: readonly string[];
   whitelist?: 'accept-all' | 'reject-all' | 'known-contacts' | 'known-contacts-or-company';
   autoCreateUsersFrom?: readonly string[];
   trust?: {
@@ -91,6 +99,20 @@ export interface DecideContext {
   resolver?: (name: string, rrtype: string) => Promise<unknown>;
   blobs: BlobStore;
   now: () => number;
+  /** the rule phases (seed 003) and inbound actions (seed 001); none = the built-in routing */
+  rules?: RuleSet;
+  /** the plugins of rules.plugins, loaded at start */
+  plugins?: readonly LoadedPlugin[];
+  /** every configured mailbox: a filter rule may divert mail to another */
+  mailboxes?: readonly MailboxSettings[];
+  loopLimits?: LoopLimits;
+}
+
+export interface LoopLimits {
+  /** seconds */
+  window: number;
+  perSender: number;
+  perRecord: number;
 }
 
 /** What the stages build up, in order; the plan is made from it at the end. */
@@ -109,12 +131,16 @@ export interface Draft {
   thread?: { recordId: number; number: string; why: string };
   record?: RecordChange;
   outcome?: 'created' | 'attached' | 'ignored';
+  /** the route phases: rules fired, record edits, mail to send, webhooks */
+  route?: RouteDraft;
 }
 
 /** A stage's answer: go on, stop with a final state, or quarantine/retry with a code. */
 export type StageOutcome =
   | { kind: 'continue' }
   | { kind: 'stop'; state: FinalState; why: string }
+  /** a rule's timer: the job waits (state deferred) and is opened again at `until` */
+  | { kind: 'hold'; until: number; why: string }
   | { kind: 'quarantine'; code: ErrorCode; reason: string }
   | { kind: 'retry'; code: ErrorCode; reason: string };
 

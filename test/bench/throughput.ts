@@ -183,7 +183,8 @@ export async function measureRunner(spooled: SpooledCorpus, workers: number, pro
       log: pino({ level: config.log.level }, pino.destination({ dest: '/dev/null', sync: true })),
       close: () => store.close(),
     };
-    const runners = Array.from({ length: workers }, () => new Runner(runnerContext(app)));
+    const runners: Runner[] = [];
+    for (let i = 0; i < workers; i++) runners.push(new Runner(await runnerContext(app)));
     let timer: NodeJS.Timeout | undefined;
     const profiler = profileFile ? await startProfiler() : null;
     const figures = await measure(total, async () => {

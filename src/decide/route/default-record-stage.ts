@@ -1,7 +1,7 @@
 import type { MailClass } from '../../core/screening.ts';
-import type { DecideContext, Draft, Stage } from '../context.ts';
+import type { Stage } from '../context.ts';
+import { attach, claimKeyOf, create } from './record-choice.ts';
 
-const firstTextLimit = 10_000;
 const noticeClasses: ReadonlySet<MailClass> = new Set([
   'bounce',
   'delivery_notice',
@@ -17,7 +17,8 @@ export const defaultRecordStage: Stage = {
   name: 'route',
   async run(ctx, draft) {
     const parsed = draft.parsed;
-    if (!parsed || draft.record || draft.document) return { kind: 'continue' };
+    if (!parsed || draft.record || draft.document || draft.route?.recordHandled || draft.route?.ended)
+      return { kind: 'continue' };
     const mailClass = draft.screening?.class ?? 'general';
     const replyText = draft.categorization?.replyText ?? parsed.text;
 
@@ -64,53 +65,3 @@ export const defaultRecordStage: Stage = {
   },
 };
 
-function attach(
-  draft: Draft,
-  recordId: number,
-  entryKind: string,
-  text: string,
-  why: string,
-): { kind: 'continue' } {
-  draft.record = { kind: 'attach', recordId, text, entryKind };
-  draft.outcome = 'attached';
-  draft.trace.push({
-    stage: 'route',
-    looked: `record ${draft.thread?.recordId === recordId ? draft.thread.number : recordId}`,
-    concluded: `attach as ${entryKind}`,
-    why,
-  });
-  return { kind: 'continue' };
-}
-
-/** fanOut merge: one record per Message-ID across mailboxes; separate: one per mailbox. */
-function claimKeyOf(ctx: DecideContext, messageId: string | null): string | null {
-  if (!messageId) return null;
-  return ctx.mailbox.fanOut === 'separate' ? `${ctx.mailbox.address.toLowerCase()} ${messageId}` : messageId;
-}
-
-function create(ctx: DecideContext, draft: Draft, text: string, claimKey: string | null): { kind: 'continue' } {
-  const parsed = draft.parsed!;
-  const type = ctx.mailbox.recordType;
-  const requester = parsed.from?.address ?? ctx.message.from ?? '';
-  const own = ctx.mailbox.address.toLowerCase();
-  const watchers = [...new Set([...parsed.to, ...parsed.cc].map((a) => a.address))].filter(
-    (a) => a !== own && a !== requester,
-  );
-  draft.record = {
-    kind: 'create',
-    type,
-    subject: parsed.subject,
-    requester,
-    firstText: text.trim().slice(0, firstTextLimit),
-    ...(claimKey ? { claimKey } : {}),
-    ...(watchers.length > 0 ? { watchers: watchers.slice(0, 50) } : {}),
-  };
-  draft.outcome = 'created';
-  draft.trace.push({
-    stage: 'route',
-    looked: `mailbox ${ctx.mailbox.address}`,
-    concluded: `create a ${type} record`,
-    why: 'not a reply to a known record; the mailbox default record type applies',
-  });
-  return { kind: 'continue' };
-}
