@@ -60,6 +60,28 @@ export interface RunnerContext {
   now: () => number;
 }
 
+/** What decide reads for one claimed message; `rules test` builds the same for stored mail. */
+export function decideContextFor(ctx: RunnerContext, message: MessageRow, mailbox: MailboxSettings, now = ctx.now): DecideContext {
+  return {
+    message,
+    mailbox,
+    recordTypes: ctx.recordTypes,
+    prefixes: ctx.prefixes,
+    signing: ctx.signing,
+    limits: ctx.limits,
+    store: ctx.store,
+    directory: ctx.store.directory,
+    ...(ctx.addressSettings ? { addressSettings: ctx.addressSettings } : {}),
+    ...(ctx.projects ? { projects: ctx.projects } : {}),
+    blobs: ctx.blobs,
+    now,
+    mailboxes: ctx.mailboxes,
+    ...(ctx.rules ? { rules: ctx.rules } : {}),
+    ...(ctx.plugins ? { plugins: ctx.plugins } : {}),
+    ...(ctx.loopLimits ? { loopLimits: ctx.loopLimits } : {}),
+  };
+}
+
 /**
  * Claims due messages, runs decide and apply on each, and holds the one catch: every claimed
  * message ends committed, deferred for a retry, failed with a reason, or released.
@@ -192,24 +214,7 @@ export class Runner {
           `claimed ${message.attempts} times without finishing (a worker died each time?)`,
         );
       }
-      const decideContext: DecideContext = {
-        message,
-        mailbox,
-        recordTypes: ctx.recordTypes,
-        prefixes: ctx.prefixes,
-        signing: ctx.signing,
-        limits: ctx.limits,
-        store: ctx.store,
-        directory: ctx.store.directory,
-        ...(ctx.addressSettings ? { addressSettings: ctx.addressSettings } : {}),
-        ...(ctx.projects ? { projects: ctx.projects } : {}),
-        blobs: ctx.blobs,
-        now: ctx.now,
-        mailboxes: ctx.mailboxes,
-        ...(ctx.rules ? { rules: ctx.rules } : {}),
-        ...(ctx.plugins ? { plugins: ctx.plugins } : {}),
-        ...(ctx.loopLimits ? { loopLimits: ctx.loopLimits } : {}),
-      };
+      const decideContext = decideContextFor(ctx, message, mailbox);
       const plan = await decide(decideContext);
       const result = await applyPlan(ctx.store, message, ctx.owner, plan, this.applySettings(), ctx.now());
       log.info(

@@ -7,8 +7,12 @@ import { MemoryBlobStore } from '../store/blobs/memory-blobs.ts';
 import type { AddressSettings } from '../domain/directory/types.ts';
 import type { DirectoryReader } from '../store/directory.ts';
 import type { StoreReader } from '../store/store.ts';
+import { outcomeOf } from './route/plan-outcome.ts';
+import type { RuleSet } from '../domain/rules/rule-types.ts';
+import type { LoadedPlugin } from '../plugins/load-plugins.ts';
 import type {
   DecideContext,
+  LoopLimits,
   MailboxSettings,
   ParseLimits,
   Prefixes,
@@ -52,6 +56,10 @@ export interface DecideReport {
   error: Plan['error'];
   warnings: string[];
   trace: TraceStep[];
+  /** the record it would create ("new INC") or join (its number); null for none */
+  record: string | null;
+  /** rules that would fire ("filter: spam"), then mail it would send */
+  actions: string[];
 }
 
 export interface DecideRawOptions {
@@ -66,6 +74,10 @@ export interface DecideRawOptions {
   signing: SigningSettings;
   limits: ParseLimits;
   now?: () => number;
+  rules?: RuleSet;
+  plugins?: readonly LoadedPlugin[];
+  mailboxes?: readonly MailboxSettings[];
+  loopLimits?: LoopLimits;
 }
 
 /**
@@ -119,8 +131,13 @@ export async function decideRaw(raw: Buffer, options: DecideRawOptions): Promise
     ...(options.projects ? { projects: options.projects } : {}),
     blobs,
     now,
+    ...(options.rules ? { rules: options.rules } : {}),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+    ...(options.mailboxes ? { mailboxes: options.mailboxes } : {}),
+    ...(options.loopLimits ? { loopLimits: options.loopLimits } : {}),
   };
   const plan = await decide(ctx);
+  const outcome = await outcomeOf(options.store, plan);
   const p = plan.parsed;
   const s = plan.screening;
   const c = plan.categorization;
@@ -158,5 +175,7 @@ export async function decideRaw(raw: Buffer, options: DecideRawOptions): Promise
     error: plan.error,
     warnings: p?.warnings ?? [],
     trace: plan.trace,
+    record: outcome.record,
+    actions: outcome.actions,
   };
 }

@@ -100,6 +100,16 @@ class Reader implements StoreReader {
     });
   }
 
+  async listEntries(recordId: number): Promise<{ messageRef: number; kind: string; text: string; createdAt: number }[]> {
+    const rows = await this.db
+      .selectFrom('record_entries')
+      .select(['message_ref', 'kind', 'text', 'created_at'])
+      .where('record_id', '=', recordId)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ messageRef: Number(r.message_ref), kind: r.kind, text: r.text, createdAt: Number(r.created_at) }));
+  }
+
   async findThread(messageIds: readonly string[], excludeRef: number): Promise<ThreadMatch | undefined> {
     return storeCall(async () => {
       if (messageIds.length === 0) return undefined;
@@ -313,12 +323,13 @@ class Reader implements StoreReader {
     });
   }
 
-  async countAutoAnswers(q: { recipient?: string; recordId?: number; since: number }): Promise<number> {
+  async countAutoAnswers(q: { recipient?: string; recordId?: number; since: number; before: number }): Promise<number> {
     let query = this.db
       .selectFrom('outbox')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('automatic', '=', 1)
-      .where('created_at', '>=', q.since);
+      .where('created_at', '>=', q.since)
+      .where('created_at', '<', q.before);
     if (q.recipient !== undefined) query = query.where('recipient', '=', q.recipient.toLowerCase());
     if (q.recordId !== undefined) query = query.where('record_id', '=', q.recordId);
     const row = await query.executeTakeFirst();

@@ -69,6 +69,8 @@ export interface StoreReader {
   listAttachments(messageRef: number): Promise<AttachmentRow[]>;
   getRecord(id: number): Promise<RecordRow | undefined>;
   listRecords(limit: number): Promise<RecordRow[]>;
+  /** A record's history: the mail that created or joined it, comments, bounces, in order. */
+  listEntries(recordId: number): Promise<{ messageRef: number; kind: string; text: string; createdAt: number }[]>;
   /** The record of the first of these Message-IDs that is mail we sent or stored (other than `excludeRef`). */
   findThread(messageIds: readonly string[], excludeRef: number): Promise<ThreadMatch | undefined>;
   /** The record this message was already applied to, if a previous run committed it. */
@@ -117,7 +119,7 @@ export interface StoreReader {
   /** Messages that created or joined a document, with what was catalogued. */
   listDocumentMessages(documentId: number): Promise<{ messageRef: number; kind: string; catalog: unknown }[]>;
   /** Automatic answers queued since `since` to this recipient, or about this record: the loop limits. */
-  countAutoAnswers(q: { recipient?: string; recordId?: number; since: number }): Promise<number>;
+  countAutoAnswers(q: { recipient?: string; recordId?: number; since: number; before: number }): Promise<number>;
   /** The outgoing mail a message queued (what `rules test` compares against). */
   listOutboxOf(messageRef: number): Promise<OutboxRow[]>;
 }

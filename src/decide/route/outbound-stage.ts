@@ -15,7 +15,9 @@ export const outboundStage: Stage = {
     if (!route || route.outgoing.length === 0) return { kind: 'continue' };
     const screening = draft.screening;
     const limits = ctx.loopLimits ?? { window: 3600, perSender: 3, perRecord: 5 };
-    const since = ctx.now() - limits.window * 1000;
+    // Bounded on both sides, so `rules test` on stored mail (now = its arrival) counts what was there then.
+    const before = ctx.now();
+    const since = before - limits.window * 1000;
     const recordId = draft.record?.kind === 'attach' ? draft.record.recordId : null;
     const kept: PlannedMail[] = [];
     let planned = 0;
@@ -44,13 +46,13 @@ export const outboundStage: Stage = {
         held(`${recipient} is marked as bouncing`);
         continue;
       }
-      const toSender = (await ctx.store.countAutoAnswers({ recipient, since })) + planned;
+      const toSender = (await ctx.store.countAutoAnswers({ recipient, since, before })) + planned;
       if (toSender >= limits.perSender) {
         held(`loop limit: ${toSender} automatic answers to ${recipient} within ${limits.window} s (loopLimits.perSender ${limits.perSender})`);
         continue;
       }
       if (recordId !== null) {
-        const onRecord = (await ctx.store.countAutoAnswers({ recordId, since })) + planned;
+        const onRecord = (await ctx.store.countAutoAnswers({ recordId, since, before })) + planned;
         if (onRecord >= limits.perRecord) {
           held(`loop limit: ${onRecord} automatic answers on this record within ${limits.window} s (loopLimits.perRecord ${limits.perRecord})`);
           continue;
