@@ -21,6 +21,8 @@ export function messageJson(m: MessageRow, recordNumber: string | null): Record<
     error: m.error,
     class: m.mailClass,
     loopbackCandidate: m.loopbackCandidate,
+    routedMailbox: m.routedMailbox,
+    deferUntil: m.deferUntil === null ? null : new Date(m.deferUntil).toISOString(),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Rule } from '../../domain/rules/rule-types.ts';
-import type { Stage } from '../context.ts';
+import type { DecideContext, Draft, Stage } from '../context.ts';
 import { describe, matches } from './conditions.ts';
 import { runActions } from './rule-actions.ts';
 import { ruleSubjectOf } from './rule-subject.ts';
@@ -33,18 +33,22 @@ export const deferredJobsStage: Stage = {
         concluded: 'due: opened',
         why: 'a rule held this job; its time has come, so the rules that held it let it through now',
       });
+    else if (hasRules(ctx))
+      draft.trace.push({ stage: 'deferred jobs', looked: 'timer', concluded: 'none', why: 'the job was taken from the queue as it came' });
     return { kind: 'continue' };
   },
 };
 
 /** A named, ordered list of rules (pre-filter, filter, post-filter): each match runs its actions. */
-export function policyStage(name: string, pick: (rules: NonNullable<import('../context.ts').DecideContext['rules']>) => readonly Rule[]): Stage {
+export function policyStage(name: string, pick: (rules: NonNullable<DecideContext['rules']>) => readonly Rule[]): Stage {
   return {
     name,
     async run(ctx, draft) {
       const route = draft.route;
       if (!route || route.ended || !ctx.rules) return { kind: 'continue' };
-      for (const rule of pick(ctx.rules)) {
+      const rules = pick(ctx.rules);
+      const firedBefore = route.fired.length;
+      for (const rule of rules) {
         if (rule.when !== null && !matches(rule.when, route.subject)) continue;
         route.fired.push({ phase: name, rule: rule.name, actions: rule.do.map((a) => a.kind) });
         draft.trace.push({
@@ -56,9 +60,20 @@ export function policyStage(name: string, pick: (rules: NonNullable<import('../c
         const flow = await runActions(ctx, draft, route, name, rule.name, rule.do);
         if (flow !== 'next') break;
       }
+      if (rules.length > 0 && route.fired.length === firedBefore) noneMatched(draft, name, rules.length);
       return { kind: 'continue' };
     },
   };
+}
+
+/** Every configured phase leaves a line in the trace, so an admin sees it was looked at. */
+function noneMatched(draft: Draft, stage: string, count: number): void {
+  draft.trace.push({ stage, looked: `${count} rule${count === 1 ? '' : 's'}`, concluded: 'none matched', why: 'no condition held for this mail' });
+}
+
+function hasRules(ctx: DecideContext): boolean {
+  const r = ctx.rules;
+  return !!r && (r.plugins.length + r.preFilter.length + r.contentControl.length + r.filters.length + r.postFilter.length + r.inboundActions.length > 0);
 }
 
 /** Mercury's content control: each set scores the mail; at its threshold the set's actions run. */
@@ -67,6 +82,7 @@ export const contentControlStage: Stage = {
   async run(ctx, draft) {
     const route = draft.route;
     if (!route || route.ended || !ctx.rules) return { kind: 'continue' };
+    const firedBefore = route.fired.length;
     for (const set of ctx.rules.contentControl) {
       if (set.when !== null && !matches(set.when, route.subject)) continue;
       const hits = set.tests.filter((t) => matches(t.when, route.subject));
@@ -87,6 +103,8 @@ export const contentControlStage: Stage = {
       const flow = await runActions(ctx, draft, route, 'content control', set.name, set.do);
       if (flow !== 'next') break;
     }
+    if (ctx.rules.contentControl.length > 0 && route.fired.length === firedBefore)
+      noneMatched(draft, 'content control', ctx.rules.contentControl.length);
     return { kind: 'continue' };
   },
 };
