@@ -129,6 +129,50 @@ signing:
   # Domain part of our Message-IDs. Default postroom.localhost.
   domain: postroom.localhost
 
+# Outgoing mail (answers, forwards, notices) waits in the outbox until the mailbox's outbound
+# server takes it; a failed try is retried after base, doubling up to max, attempts times in
+# all, then the mail is "failed" with the server's answer (postroom outbox list --failed).
+outbox:
+  attempts: 8
+  base: 30s
+  max: 1h
+
+# Signed webhooks: endpoints a mailbox (mailboxes[].webhooks) or a rule (do: [{ webhook: crm }])
+# posts to. schedule: the delay before each try; the default is 10 tries over about 10.7 hours,
+# then the delivery is a dead letter (postroom webhooks list --failed; postroom webhooks replay ID).
+webhooks:
+  endpoints: {}
+  # endpoints:
+  #   crm: { url: https://crm.example.com/postroom, secret: \${CRM_WEBHOOK_SECRET}, inlineAttachmentsUpTo: 256KB }
+  schedule: [0s, 30s, 2m, 10m, 30m, 1h, 2h, 2h, 2h, 3h]
+
+# Loop limits: at most this many automatic answers per sender and per record within the
+# window. Machine mail (auto-replies, bounces, lists, our own) never gets one at all.
+loopLimits:
+  window: 1h
+  perSender: 3
+  perRecord: 5
+
+# Rules, in Mercury's fixed order: plugins, preFilter policies, contentControl sets, filters,
+# postFilter policies; then ServiceNow's inboundActions (type new|reply|forward, order,
+# stopProcessing). No inbound actions: new mail opens a record, replies join theirs.
+# include: [rules/support.yaml] adds the phases of other files. Try a change safely with
+# \`postroom rules test --rules FILE\`. Example:
+#   filters:
+#     - name: spam
+#       when: { any: [{ subject: { contains: "[SPAM]" } }, { header: { name: X-Spam-Flag, equals: "YES" } }] }
+#       do: [{ delete: true }]
+#   inboundActions:
+#     - { name: create-incident, type: new, order: 100, do: [{ createRecord: {} }, { reply: { template: "We opened {{ record.number }}." } }] }
+#     - { name: comment, type: reply, order: 100 }
+rules:
+  plugins: []
+  preFilter: []
+  contentControl: []
+  filters: []
+  postFilter: []
+  inboundActions: []
+
 # Monitored addresses: mail to each creates or updates records of its recordType.
 # At least one is required; each address may appear once (case does not matter).
 # Default: support@localhost creating CASE records.
@@ -180,6 +224,16 @@ mailboxes:
     # claims to be, and limited to the actions in unverifiedMay (create, update, reopen, close).
     # Seed 004: general mail creates and updates project documents instead of records.
     projectDocuments: false
+    # Answers leave through this mailbox's own SMTP server (seed 002):
+    # outbound: { host: smtp.example.com, port: 587, tls: starttls, auth: { user: support, password: \${SMTP_PW} } }
+    # IMAP: a copy of each answer is appended here; "" keeps it in spool/sent instead.
+    sentFolder: Sent
+    # Webhook endpoints (webhooks.endpoints) told of every mail this mailbox settles.
+    webhooks: []
+    # A reply to a resolved record opens it again (the built-in reply action).
+    reopenResolved: true
+    # A forward opens a record for its original sender (original-sender) or the forwarder.
+    forwardCredit: original-sender
     trust:
       mode: verify
       trustedAuthservIds: []

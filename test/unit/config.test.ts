@@ -109,6 +109,10 @@ describe('defaults', () => {
         autoCreateUsersFrom: [],
         trust: { mode: 'verify', trustedAuthservIds: [], trustedRelays: [], unverifiedMay: ['create'] },
         projectDocuments: false,
+        sentFolder: 'Sent',
+        webhooks: [],
+        reopenResolved: true,
+        forwardCredit: 'original-sender',
       },
     ]);
     assert.ok(config.prefixes.forward.includes('fwd:') && config.prefixes.reply.includes('aw:'));
