@@ -64,7 +64,7 @@ describe('conditions', () => {
     assert.ok(holds({ hasAttachments: true }));
     assert.ok(holds({ loopback: false }));
     assert.ok(holds({ class: { isAnyOf: ['general', 'list'] } }));
-    assert.ok(holds({ sender: 'guest' }, { identity: { address: 'ann@customer.example', party: null, guest: true, trust: 'none', unverifiedMay: [] } }));
+    assert.ok(holds({ sender: 'guest' }, { identity: { address: 'ann@customer.example', party: null, guest: true, trust: 'unknown', unverifiedMay: [] } }));
     assert.ok(holds({ trust: 'unverified' }, { identity: { address: 'x@y', party: null, guest: true, trust: 'unverified', unverifiedMay: [] } }));
   });
 
