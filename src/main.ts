@@ -4,6 +4,10 @@ import { buildProgram } from './cli/program.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { errorCodes, PostroomError } from './core/errors.ts';
 import { openAppFromConfig } from './open-app.ts';
+import { guardRegExps } from './core/regexp-guard.ts';
+
+// Before any rule compiles a regular expression (the flag is process-wide).
+guardRegExps();
 
 /** EX_CONFIG from sysexits.h: scripts and service managers know it means "fix the configuration". */
 const exitConfig = 78;

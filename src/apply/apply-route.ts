@@ -16,6 +16,8 @@ export interface RouteApplySettings {
   senders: Readonly<Record<string, { address: string; name: string }>>;
   /** endpoint name → URL */
   endpoints: Readonly<Record<string, string>>;
+  /** webhooks.schedule[0]: the delay before the first try */
+  webhookFirstDelayMs: number;
 }
 
 /**
@@ -90,13 +92,20 @@ export async function applyRoute(
   for (const endpoint of route.webhooks) {
     const url = settings.endpoints[endpoint];
     if (url === undefined) continue;
-    const eventId = `msg${message.id}-${endpoint}-${now}`;
+    // One event per message and endpoint: a reprocess finds it queued and adds none (the
+    // receiver would otherwise see the same mail twice under two keys).
+    const eventId = `msg${message.id}-${endpoint}`;
     const actions = route.fired.flatMap((f) => f.actions.map((a) => `${f.phase}:${f.rule}:${a}`));
-    await tx.enqueueWebhook(
+    const queued = await tx.enqueueWebhook(
       { eventId, messageRef: message.id, endpoint, url, body: webhookDocument({ eventId, endpoint, message, plan, record, actions, now }), createdAt: now },
-      now,
+      now + settings.webhookFirstDelayMs,
     );
-    trace.push({ stage: 'apply', looked: `endpoint ${endpoint}`, concluded: 'webhook queued', why: `event ${eventId}` });
+    trace.push({
+      stage: 'apply',
+      looked: `endpoint ${endpoint}`,
+      concluded: queued ? 'webhook queued' : 'webhook already queued',
+      why: queued ? `event ${eventId}` : `an earlier run of this message queued event ${eventId}`,
+    });
   }
 }
 

@@ -28,7 +28,7 @@ export async function runnerContext(app: App): Promise<RunnerContext> {
     rules: config.rules,
     plugins: await loadPlugins(config.rules.plugins),
     loopLimits: config.loopLimits,
-    routeApply: { signing: app.signing, senders, endpoints },
+    routeApply: { signing: app.signing, senders, endpoints, webhookFirstDelayMs: config.webhooks.schedule[0] ?? 0 },
     log: app.log,
     owner: newOwnerId(),
     now: Date.now,

@@ -1,5 +1,4 @@
 import { Liquid } from 'liquidjs';
-import { RE2JS } from 're2js';
 import type {
   Action,
   Condition,
@@ -17,6 +16,7 @@ import {
   textFields,
   textOperators,
 } from '../domain/rules/rule-types.ts';
+import { caseFold } from '../domain/rules/case-fold.ts';
 import { describeValue } from './fields.ts';
 import { parseDuration, parseSize } from './units.ts';
 
@@ -86,9 +86,9 @@ function parseTextTest(v: unknown, path: Path, report: Report): { op: (typeof te
   }
   if (op === 'matches') {
     try {
-      RE2JS.compile(values[0]!);
+      new RegExp(caseFold(values[0]!));
     } catch (err) {
-      report([...path, key], `is not a valid regular expression (RE2 syntax): ${(err as Error).message}`);
+      report([...path, key], `is not a valid regular expression: ${(err as Error).message}`);
       return null;
     }
   }

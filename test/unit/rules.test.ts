@@ -6,6 +6,7 @@ import { matches } from '../../src/decide/route/conditions.ts';
 import type { RuleSubject } from '../../src/decide/route/rule-subject.ts';
 import type { Condition } from '../../src/domain/rules/rule-types.ts';
 import { renderTemplate } from '../../src/domain/rules/templates.ts';
+import { caseFold } from '../../src/domain/rules/case-fold.ts';
 
 function subject(over: Partial<RuleSubject> = {}): RuleSubject {
   return {
@@ -81,9 +82,19 @@ describe('conditions', () => {
     assert.ok(!holds({ time: { days: ['sat', 'sun'] } }));
   });
 
-  test('a regular expression that backtracking engines choke on finishes (RE2 semantics)', () => {
+  test("a regular expression that backtracks catastrophically still finishes (V8's linear-time fallback)", () => {
     const hostile = `${'a'.repeat(5000)}!`;
     assert.equal(holds({ body: { matches: '^(a+)+$' } }, { text: hostile }), false);
+  });
+});
+
+describe('case folding for flag-less patterns', () => {
+  test('letters get both cases; escapes, classes and group names keep their meaning', () => {
+    assert.equal(caseFold('Order #\\d+'), '[oO][rR][dD][eE][rR] #\\d+');
+    assert.equal(caseFold('[a-f0-9]x'), '[a-fA-F0-9][xX]');
+    assert.equal(caseFold('\\S\\u00e4\\p{L}(?<Num>\\d)\\k<Num>'), '\\S\\u00e4\\p{L}(?<Num>\\d)\\k<Num>');
+    assert.ok(new RegExp(caseFold('straße|ÄRGER')).test('STRASSE ärger'));
+    assert.ok(new RegExp(caseFold('invoice\\s+no')).test('INVOICE   NO 5'));
   });
 });
 
