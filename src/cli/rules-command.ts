@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { loadRulesFile } from '../config/rules-file.ts';
 import { parseDuration } from '../config/units.ts';
 import type { MessageRow, TraceStep } from '../core/message.ts';
-import type { Plan } from '../core/plan.ts';
 import { decideRaw } from '../decide/decide-raw.ts';
 import type { MailboxSettings } from '../decide/context.ts';
 import { decideContextFor, type RunnerContext } from '../runner.ts';

@@ -8,15 +8,15 @@ import type {
   PluginRef,
   Rule,
   TextField,
-} from '../domain/rules/rule-types.ts';
+} from '../core/rules.ts';
 import {
   flagFields,
   numberFields,
   numberOperators,
   textFields,
   textOperators,
-} from '../domain/rules/rule-types.ts';
-import { caseFold } from '../domain/rules/case-fold.ts';
+} from '../core/rules.ts';
+import { caseFold } from '../core/case-fold.ts';
 import { describeValue } from './fields.ts';
 import { parseDuration, parseSize } from './units.ts';
 

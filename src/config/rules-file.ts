@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { RuleSet } from '../domain/rules/rule-types.ts';
+import type { RuleSet } from '../core/rules.ts';
 import { ConfigError } from './load.ts';
 import { mergeRuleIncludes } from './rule-includes.ts';
 import { checkRuleReferences, rulesSchema } from './rules-schema.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RuleSet } from '../domain/rules/rule-types.ts';
+import type { RuleSet } from '../core/rules.ts';
 import { describeValue } from './fields.ts';
 import { parseControlSet, parseInboundAction, parsePlugin, parseRule, type Path } from './rule-parsers.ts';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { loopLimitsSchema, outboundServerSchema, outboxSchema, webhooksSchema } from './act-schema.ts';
 import { describeValue, duration, expecting, flag, size, text, wholeNumber } from './fields.ts';
 import { checkRuleReferences, rulesSchema } from './rules-schema.ts';
-import type { RuleSet } from '../domain/rules/rule-types.ts';
+import type { RuleSet } from '../core/rules.ts';
 
 export { describeValue };
 

@@ -2,8 +2,7 @@ import type { DocumentRouteRow } from './document.ts';
 import type { ErrorCode } from './errors.ts';
 import type { AttachmentMeta, FinalState, TraceStep } from './message.ts';
 import type { Categorization, Notice, Screening } from './screening.ts';
-import type { RoutePlan } from '../decide/route/route-draft.ts';
-import type { Identity } from '../decide/context.ts';
+import type { RoutePlan } from './route-plan.ts';
 
 export type { AttachmentMeta };
 
@@ -85,6 +84,14 @@ export interface PlanNotice {
   recordId: number | null;
 }
 
+/** The sender as the plan carries it: decide's identity, as much as apply and webhooks read. */
+export interface PlanIdentity {
+  address: string | null;
+  party: { id: string; kind: 'user' | 'contact'; name: string; companyId: string | null } | null;
+  guest: boolean;
+  trust: string;
+}
+
 /** The output of decide and the only input of apply. */
 export interface Plan {
   /** deferred: a rule's timer holds the job until `deferUntil` */
@@ -108,5 +115,5 @@ export interface Plan {
   /** what the route phases decided beside the record: edits, mail to send, webhooks, rules fired */
   route?: RoutePlan;
   /** who sent it, as identify found out (webhooks carry it) */
-  identity?: Identity;
+  identity?: PlanIdentity;
 }

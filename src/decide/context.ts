@@ -8,7 +8,7 @@ import type { DocType } from '../domain/documents/doc-type.ts';
 import type { DirectoryReader } from '../store/directory.ts';
 import type { StoreReader } from '../store/store.ts';
 import type { TrustAction, Verdict } from './identify/trust.ts';
-import type { RuleSet } from '../domain/rules/rule-types.ts';
+import type { RuleSet } from '../core/rules.ts';
 import type { LoadedPlugin } from '../plugins/load-plugins.ts';
 import type { RouteDraft } from './route/route-draft.ts';
 

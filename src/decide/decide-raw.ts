@@ -8,7 +8,7 @@ import type { AddressSettings } from '../domain/directory/types.ts';
 import type { DirectoryReader } from '../store/directory.ts';
 import type { StoreReader } from '../store/store.ts';
 import { outcomeOf } from './route/plan-outcome.ts';
-import type { RuleSet } from '../domain/rules/rule-types.ts';
+import type { RuleSet } from '../core/rules.ts';
 import type { LoadedPlugin } from '../plugins/load-plugins.ts';
 import type {
   DecideContext,

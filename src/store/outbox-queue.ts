@@ -36,7 +36,7 @@ export class KyselyOutboxQueue implements OutboxQueue {
     });
   }
 
-  async fail(id: number, owner: string, error: string, _now: number): Promise<void> {
+  async fail(id: number, owner: string, error: string): Promise<void> {
     await settleLeased(this.db, 'outbox', id, owner, states.working, { state: 'failed', last_error: error });
   }
 

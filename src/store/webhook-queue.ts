@@ -44,7 +44,7 @@ export class KyselyWebhookQueue implements WebhookQueue {
     });
   }
 
-  async markDead(id: number, owner: string, status: number | null, error: string, _now: number): Promise<void> {
+  async markDead(id: number, owner: string, status: number | null, error: string): Promise<void> {
     await settleLeased(this.db, 'webhook_deliveries', id, owner, states.working, {
       state: 'dead',
       last_status: status,

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { rulesSchema } from '../../src/config/rules-schema.ts';
 import { openDecideSandbox } from '../../src/decide-sandbox.ts';
 import { decideRaw } from '../../src/decide/decide-raw.ts';
-import type { RuleSet } from '../../src/domain/rules/rule-types.ts';
+import type { RuleSet } from '../../src/core/rules.ts';
 
 export interface RoutingFigures {
   mails: number;

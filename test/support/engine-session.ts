@@ -75,11 +75,16 @@ export class EngineSession {
    * A `postroom start` on a fresh database of `backend` in a new temp folder, with the test
    * engine settings plus `extra` config lines (mailboxes, record types …).
    */
-  static async start(backend: Backend, extra: readonly string[] = []): Promise<EngineSession> {
+  static async start(
+    backend: Backend,
+    extra: readonly string[] | ((smtpPort: number) => readonly string[]) = [],
+  ): Promise<EngineSession> {
     const dir = tempDir();
     const port = await freePort();
     const url = await freshDatabaseUrl(backend);
-    const config = writeConfig(dir, engineConfig({ dataDir: `${dir}/data`, url, port, extra: extra.join('\n') }));
+    // A function gets the engine's SMTP port: config that sends mail back to the engine needs it.
+    const lines = typeof extra === 'function' ? extra(port) : extra;
+    const config = writeConfig(dir, engineConfig({ dataDir: `${dir}/data`, url, port, extra: lines.join('\n') }));
     const session = new EngineSession({ dir, config, port, url });
     await session.restart();
     return session;

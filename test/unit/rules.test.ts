@@ -4,9 +4,9 @@ import { rulesSchema } from '../../src/config/rules-schema.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { matches } from '../../src/decide/route/conditions.ts';
 import type { RuleSubject } from '../../src/decide/route/rule-subject.ts';
-import type { Condition } from '../../src/domain/rules/rule-types.ts';
+import type { Condition } from '../../src/core/rules.ts';
 import { renderTemplate } from '../../src/domain/rules/templates.ts';
-import { caseFold } from '../../src/domain/rules/case-fold.ts';
+import { caseFold } from '../../src/core/case-fold.ts';
 
 function subject(over: Partial<RuleSubject> = {}): RuleSubject {
   return {

@@ -1,6 +1,6 @@
 import { guardRegExps } from '../../core/regexp-guard.ts';
-import { caseFold } from '../../domain/rules/case-fold.ts';
-import type { Condition, NumberTest, TextField, TextTest } from '../../domain/rules/rule-types.ts';
+import { caseFold } from '../../core/case-fold.ts';
+import type { Condition, NumberTest, TextField, TextTest } from '../../core/rules.ts';
 import type { RuleSubject } from './rule-subject.ts';
 
 // The time limit on `matches`: a pattern that backtracks too much is switched to V8's

@@ -1,4 +1,4 @@
-import type { InboundAction, InboundType } from '../../domain/rules/rule-types.ts';
+import type { InboundAction, InboundType } from '../../core/rules.ts';
 import type { DecideContext, Draft, Stage } from '../context.ts';
 import { describe, matches } from './conditions.ts';
 import { attach, claimKeyOf, create } from './record-choice.ts';

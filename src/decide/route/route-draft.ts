@@ -1,25 +1,7 @@
-import type { ActionKind } from '../../domain/rules/rule-types.ts';
+import type { FiredRule, PlannedMail, RouteEdits } from '../../core/route-plan.ts';
 import type { FinalState } from '../../core/message.ts';
 import type { MailboxSettings } from '../context.ts';
 import type { RuleSubject } from './rule-subject.ts';
-
-/** A mail a rule wants sent; rendered by apply, where the record's number is known. */
-export interface PlannedMail {
-  kind: 'reply' | 'forward' | 'redirect' | 'notice';
-  to: string[];
-  /** Liquid template of the body (forward: the note above the original) */
-  template: string | null;
-  subject: string | null;
-  /** an automatic answer: never to machine mail, and counted by the loop limits */
-  automatic: boolean;
-  rule: string;
-}
-
-export interface FiredRule {
-  phase: string;
-  rule: string;
-  actions: ActionKind[];
-}
 
 /** What the route phases build up, beside the record choice in the draft. */
 export interface RouteDraft {
@@ -28,13 +10,7 @@ export interface RouteDraft {
   mailbox: MailboxSettings;
   diverted: boolean;
   fired: FiredRule[];
-  edits: {
-    fields: Record<string, string>;
-    assignee: string | null;
-    tags: string[];
-    status: string | null;
-    comments: string[];
-  };
+  edits: RouteEdits;
   outgoing: PlannedMail[];
   webhooks: { endpoint: string; rule: string }[];
   moveTo: string | null;
@@ -44,11 +20,5 @@ export interface RouteDraft {
   ended: { state: FinalState | 'deferred'; why: string; until?: number } | null;
 }
 
-export interface RoutePlan {
-  fired: FiredRule[];
-  edits: RouteDraft['edits'];
-  outgoing: PlannedMail[];
-  webhooks: string[];
-  divertedTo: string | null;
-  moveTo: string | null;
-}
+
+export type { FiredRule, PlannedMail, RoutePlan } from '../../core/route-plan.ts';

@@ -1,4 +1,4 @@
-import type { Action } from '../../domain/rules/rule-types.ts';
+import type { Action } from '../../core/rules.ts';
 import { renderTemplate, type TemplateVars } from '../../domain/rules/templates.ts';
 import type { DecideContext, Draft } from '../context.ts';
 import { attach, claimKeyOf, create } from './record-choice.ts';

@@ -1,4 +1,4 @@
-import type { Rule } from '../../domain/rules/rule-types.ts';
+import type { Rule } from '../../core/rules.ts';
 import type { DecideContext, Draft, Stage } from '../context.ts';
 import { describe, matches } from './conditions.ts';
 import { runActions } from './rule-actions.ts';
