@@ -56,7 +56,7 @@ export async function applyRoute(
       trace.push({ stage: 'apply', looked: record.number, concluded: `set ${Object.keys(edit).join(', ')}`, why: 'the rules that fired set them' });
     }
     for (const template of e.comments)
-      await tx.insertEntry({ recordId: record.id, messageRef: message.id, kind: 'comment', text: renderTemplate(template, vars()), now });
+      await tx.addComment({ recordId: record.id, messageRef: message.id, text: renderTemplate(template, vars()), now });
   }
 
   const mailbox = route.divertedTo ?? message.mailbox.toLowerCase();

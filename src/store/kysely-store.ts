@@ -101,13 +101,23 @@ class Reader implements StoreReader {
   }
 
   async listEntries(recordId: number): Promise<{ messageRef: number; kind: string; text: string; createdAt: number }[]> {
-    const rows = await this.db
+    const entries = await this.db
       .selectFrom('record_entries')
       .select(['message_ref', 'kind', 'text', 'created_at'])
       .where('record_id', '=', recordId)
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({ messageRef: Number(r.message_ref), kind: r.kind, text: r.text, createdAt: Number(r.created_at) }));
+    const comments = await this.db
+      .selectFrom('record_comments')
+      .select(['message_ref', 'text', 'created_at'])
+      .where('record_id', '=', recordId)
+      .orderBy('id')
+      .execute();
+    // A rule's comment follows the mail that caused it (stable sort: same time keeps this order).
+    return [
+      ...entries.map((r) => ({ messageRef: Number(r.message_ref), kind: r.kind, text: r.text, createdAt: Number(r.created_at) })),
+      ...comments.map((r) => ({ messageRef: Number(r.message_ref ?? 0), kind: 'comment', text: r.text, createdAt: Number(r.created_at) })),
+    ].sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async findThread(messageIds: readonly string[], excludeRef: number): Promise<ThreadMatch | undefined> {
@@ -687,6 +697,13 @@ class Writer extends Reader implements StoreWriter {
         ...(edit.fields ? { fields: txt(JSON.stringify({ ...current.fields, ...edit.fields })) } : {}),
       })
       .where('id', '=', recordId)
+      .execute();
+  }
+
+  async addComment(c: { recordId: number; messageRef: number | null; text: string; now: number }): Promise<void> {
+    await this.db
+      .insertInto('record_comments')
+      .values({ record_id: c.recordId, message_ref: c.messageRef, text: txt(c.text), created_at: c.now })
       .execute();
   }
 

@@ -186,6 +186,8 @@ export interface StoreWriter extends StoreReader {
   markBouncing(b: { address: string; status: string; reason: string; noticeRef: number; now: number }): Promise<void>;
   /** What rules set on a record; fields merge, tags add, a comment is an entry. */
   updateRecord(recordId: number, edit: RecordEdit, now: number): Promise<void>;
+  /** A comment a rule adds to a record (beside the mail's own entry). */
+  addComment(c: { recordId: number; messageRef: number | null; text: string; now: number }): Promise<void>;
   /** Queues a mail; false when (messageRef, seq) is already queued (a replay). */
   enqueueMail(row: NewOutboxRow, now: number): Promise<boolean>;
   /** Queues a webhook event; false when its event id is already queued (a replay). */

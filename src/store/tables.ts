@@ -174,6 +174,14 @@ export interface DocumentMailsTable {
   row_id: string;
 }
 
+export interface RecordCommentsTable {
+  id: Generated<number>;
+  record_id: number;
+  message_ref: number | null;
+  text: string;
+  created_at: number;
+}
+
 export interface OutboxTable {
   id: Generated<number>;
   message_ref: number | null;
@@ -263,6 +271,7 @@ export interface Database {
   document_messages: DocumentMessagesTable;
   document_mails: DocumentMailsTable;
   outbox: OutboxTable;
+  record_comments: RecordCommentsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   schema_migrations: SchemaMigrationsTable;
   directory_parties: DirectoryPartiesTable;

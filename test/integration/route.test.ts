@@ -56,6 +56,12 @@ const config = [
   '    - name: halt',
   '      when: { subject: { contains: "[stop]" } }',
   '      do: [{ tag: halted }, { stop: true }]',
+  '    - name: refuse',
+  '      when: { subject: { contains: "[reject]" } }',
+  '      do: [{ reject: { notice: "We do not accept {{ message.subject }} here." } }]',
+  '    - name: escalate',
+  '      when: { subject: { contains: "[escalate]" } }',
+  '      do: [{ comment: "Escalated: {{ replyText }}" }, { forward: { to: boss@acme.example, note: "Please look at {{ record.number }}" } }, { redirect: { to: archive@acme.example } }]',
   '    - name: after-halt',
   '      when: { subject: { contains: "[stop]" } }',
   '      do: [{ tag: never }]',
@@ -142,6 +148,28 @@ for (const backend of backends()) {
       const m = await show('stop@customer.example');
       const rec = await record(m.record!);
       assert.deepEqual(rec.tags.sort(), ['default', 'halted']);
+    });
+
+    it('reject ends the mail as rejected and queues its notice to the sender', async () => {
+      await send(mail({ id: 'rej@customer.example', subject: 'offer [reject]' }));
+      const m = await show('rej@customer.example');
+      assert.equal(m.state, 'rejected');
+      assert.equal(m.record, null);
+      const rows = JSON.parse((await session.cli('outbox', 'list', '--json')).stdout) as { kind: string; to: string[]; messageRef: number; subject: string }[];
+      const notice = rows.find((r) => r.messageRef === m.id);
+      assert.equal(notice?.kind, 'notice');
+      assert.deepEqual(notice?.to, ['ann@customer.example']);
+    });
+
+    it('comment, forward and redirect: a comment on the record, the original forwarded and redirected', async () => {
+      await send(mail({ id: 'esc@customer.example', subject: 'help [escalate]', body: 'The server room is flooded.' }));
+      const m = await show('esc@customer.example');
+      const rec = await record(m.record!);
+      assert.ok(rec.entries.some((e) => e.kind === 'comment' && e.text === 'Escalated: The server room is flooded.'));
+      const rows = JSON.parse((await session.cli('outbox', 'list', '--json')).stdout) as { kind: string; to: string[]; messageRef: number; automatic: boolean; subject: string }[];
+      const mine = rows.filter((r) => r.messageRef === m.id).sort((a, b) => a.kind.localeCompare(b.kind));
+      assert.deepEqual(mine.map((r) => [r.kind, r.to[0], r.automatic]), [['forward', 'boss@acme.example', false], ['redirect', 'archive@acme.example', false]]);
+      assert.match(mine[0]!.subject, new RegExp(`^Fwd: help \\[escalate\\] \\[${m.record}\\]$`));
     });
 
     it('a plugin kills a job; a plugin that throws quarantines only that message, with its name', async () => {

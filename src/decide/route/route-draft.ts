@@ -20,5 +20,4 @@ export interface RouteDraft {
   ended: { state: FinalState | 'deferred'; why: string; until?: number } | null;
 }
 
-
 export type { FiredRule, PlannedMail, RoutePlan } from '../../core/route-plan.ts';

@@ -11,6 +11,16 @@ ALTER TABLE messages ADD COLUMN defer_until BIGINT;
 -- The mailbox a filter rule diverted the message to (its rules and record type applied).
 ALTER TABLE messages ADD COLUMN routed_mailbox TEXT;
 
+-- Comments rules add to a record (the mail's own entry stays one per message in record_entries).
+CREATE TABLE record_comments (
+  id BIGSERIAL PRIMARY KEY,
+  record_id BIGINT NOT NULL,
+  message_ref BIGINT,
+  text TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX record_comments_record ON record_comments (record_id);
+
 CREATE TABLE outbox (
   id BIGSERIAL PRIMARY KEY,
   message_ref BIGINT,

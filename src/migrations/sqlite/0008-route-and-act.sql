@@ -11,6 +11,16 @@ ALTER TABLE messages ADD COLUMN defer_until INTEGER;
 -- The mailbox a filter rule diverted the message to (its rules and record type applied).
 ALTER TABLE messages ADD COLUMN routed_mailbox TEXT;
 
+-- Comments rules add to a record (the mail's own entry stays one per message in record_entries).
+CREATE TABLE record_comments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  record_id INTEGER NOT NULL,
+  message_ref INTEGER,
+  text TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX record_comments_record ON record_comments (record_id);
+
 CREATE TABLE outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   message_ref INTEGER,
