@@ -40,6 +40,9 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
     records: report.records,
     duplicatesIgnored: report.duplicates,
     mailboxes: fetching,
+    // A queue that only grows, or failed/dead rows, is something to look at.
+    outbox: await app.store.outbox.counts(),
+    webhooks: await app.store.webhooks.counts(),
   };
   if (opts.json) return printJson(json);
   const mailboxes = [
@@ -60,7 +63,8 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
   );
   process.stdout.write(
     `\nOldest waiting: ${json.oldestQueued ? `${json.oldestQueued} (${json.oldestQueuedAgeSeconds}s ago)` : 'none'}\n` +
-      `Records: ${json.records}   Duplicate deliveries ignored: ${json.duplicatesIgnored}\n`,
+      `Records: ${json.records}   Duplicate deliveries ignored: ${json.duplicatesIgnored}\n` +
+      `Outbox: ${counts(json.outbox)}   Webhooks: ${counts(json.webhooks)}\n`,
   );
   if (fetching.length > 0) {
     process.stdout.write(
@@ -78,4 +82,9 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
       )}`,
     );
   }
+}
+
+function counts(byState: Record<string, number | undefined>): string {
+  const parts = Object.entries(byState).map(([state, n]) => `${n ?? 0} ${state}`);
+  return parts.length > 0 ? parts.join(', ') : 'empty';
 }

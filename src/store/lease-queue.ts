@@ -47,6 +47,15 @@ export async function claimDue(
   });
 }
 
+/** Rows per state: what `postroom status` shows of the outbox and the webhook queue. */
+export async function countByState(db: Kysely<Database>, table: QueueTable): Promise<Record<string, number>> {
+  const t = table as 'outbox';
+  const rows = await storeCall(() =>
+    db.selectFrom(t).select((eb) => ['state', eb.fn.countAll<number>().as('n')]).groupBy('state').execute(),
+  );
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}
+
 /** Moves a leased row on, only while `owner` still holds it; false when it does not. */
 export async function settleLeased(
   db: Kysely<Database>,

@@ -213,6 +213,7 @@ export interface OutboxQueue {
   retry(id: number, owner: string, nextAttemptAt: number, error: string): Promise<void>;
   fail(id: number, owner: string, error: string, now: number): Promise<void>;
   get(id: number): Promise<OutboxRow | undefined>;
+  counts(): Promise<Partial<Record<OutboxState, number>>>;
   list(filter: { state?: OutboxState; limit: number }): Promise<OutboxRow[]>;
 }
 
@@ -224,6 +225,7 @@ export interface WebhookQueue {
   /** the dead-letter state: no more tries until an admin replays it */
   markDead(id: number, owner: string, status: number | null, error: string, now: number): Promise<void>;
   get(id: number): Promise<WebhookDeliveryRow | undefined>;
+  counts(): Promise<Partial<Record<WebhookState, number>>>;
   list(filter: { state?: WebhookState; limit: number }): Promise<WebhookDeliveryRow[]>;
   /** Queues a delivery again (attempts from zero, same event id); false when it does not exist. */
   replay(id: number, now: number): Promise<boolean>;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { WebhookDeliveryRow, WebhookState } from '../core/outbound.ts';
-import { claimDue, settleLeased } from './lease-queue.ts';
+import { claimDue, countByState, settleLeased } from './lease-queue.ts';
 import { toWebhookRow } from './row-mapping.ts';
 import { storeCall } from './store-call.ts';
 import type { WebhookQueue } from './store.ts';
@@ -50,6 +50,10 @@ export class KyselyWebhookQueue implements WebhookQueue {
       last_status: status,
       last_error: error,
     });
+  }
+
+  counts(): Promise<Record<string, number>> {
+    return countByState(this.db, 'webhook_deliveries');
   }
 
   async get(id: number): Promise<WebhookDeliveryRow | undefined> {
