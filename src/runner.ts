@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { applyPlan, type ApplyResult, type ApplySettings } from './apply/apply-plan.ts';
 import type { RouteApplySettings } from './apply/apply-route.ts';
-import type { RuleSet } from './domain/rules/rule-types.ts';
+import type { RuleSet } from './core/rules.ts';
 import type { LoadedPlugin } from './plugins/load-plugins.ts';
 import { writeCatalogFiles } from './apply/catalog-files.ts';
 import { errorCodes, PostroomError, toPostroomError } from './core/errors.ts';

@@ -14,8 +14,12 @@ import {
   traceMessage,
 } from './messages-command.ts';
 import { printJson } from './format.ts';
+import { listRecords, showRecord } from './records-command.ts';
+import { rulesTest } from './rules-command.ts';
+import { listOutbox } from './outbox-command.ts';
 import { testMailbox } from './mailbox-command.ts';
 import { startCommand } from './start-command.ts';
+import { listWebhooks, replayWebhook } from './webhooks-command.ts';
 import { statusCommand } from './status-command.ts';
 
 /** The `postroom` command line. */
@@ -166,6 +170,68 @@ export function buildProgram(openApp: OpenApp): Command {
     .argument('<id>')
     .option('--json', 'print JSON')
     .action((id: string, opts: { json?: boolean }) => withApp((app) => showDocument(app, id, opts))());
+
+  program
+    .command('outbox')
+    .description('mail Postroom sends: answers, forwards, redirects, notices')
+    .command('list')
+    .description('list outgoing mail, newest first')
+    .option('-s, --state <state>', 'only this state (queued, sending, sent, failed)')
+    .option('--failed', 'only mail given up on (state failed), with the server\'s last answer')
+    .option('-n, --limit <n>', 'at most this many', '1000')
+    .option('--json', 'print JSON')
+    .action((opts: { state?: string; failed?: boolean; limit?: string; json?: boolean }) =>
+      withApp((app) => listOutbox(app, opts))(),
+    );
+
+  const webhooks = program.command('webhooks').description('signed webhook deliveries: their state, the dead letters, replay');
+  webhooks
+    .command('list')
+    .description('list deliveries, newest first')
+    .option('--failed', 'only the dead-letter deliveries (state dead: every try of webhooks.schedule failed)')
+    .option('-s, --state <state>', 'only this state (queued, delivering, delivered, dead)')
+    .option('-n, --limit <n>', 'at most this many', '1000')
+    .option('--json', 'print JSON')
+    .action((opts: { failed?: boolean; state?: string; limit?: string; json?: boolean }) =>
+      withApp((app) => listWebhooks(app, opts))(),
+    );
+  webhooks
+    .command('replay')
+    .description('queue a delivery again from its first try, with the same event id (idempotency key)')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { json?: boolean }) => withApp((app) => replayWebhook(app, id, opts))());
+
+  program
+    .command('rules')
+    .description('the rule phases and inbound actions of rules: in postroom.config.yaml')
+    .command('test')
+    .description('run decide with these rules on stored (or given) mail, apply nothing, and show what would change')
+    .argument('[paths...]', '.eml files to decide instead of stored mail')
+    .option('--rules <file>', 'a rules file (the phases, or a config with rules:) instead of the configured rules')
+    .option('--since <duration>', 'stored mail received within this long, e.g. 7d (default 7d)')
+    .option('--message <id...>', 'these stored messages')
+    .option('-n, --limit <n>', 'look at most at this many stored messages', '10000')
+    .option('--json', 'print JSON')
+    .action((paths: string[], opts: { rules?: string; since?: string; message?: string[]; limit?: string; json?: boolean }) =>
+      withApp(async (app) => {
+        process.exitCode = await rulesTest(app, paths, opts);
+      })(),
+    );
+
+  const records = program.command('records').description('records mail created or updated (cases, incidents …)');
+  records
+    .command('list')
+    .description('list records, newest first')
+    .option('-n, --limit <n>', 'at most this many', '1000')
+    .option('--json', 'print JSON')
+    .action((opts: { limit?: string; json?: boolean }) => withApp((app) => listRecords(app, opts))());
+  records
+    .command('show')
+    .description('one record with its fields and history (mail, comments)')
+    .argument('<number>')
+    .option('--json', 'print JSON')
+    .action((number: string, opts: { json?: boolean }) => withApp((app) => showRecord(app, number, opts))());
 
   program
     .command('mailbox')

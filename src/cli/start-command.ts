@@ -1,12 +1,14 @@
 import { PostroomError } from '../core/errors.ts';
-import { newOwnerId } from '../core/owner-id.ts';
+import { isDeadLocalOwner, newOwnerId } from '../core/owner-id.ts';
 import { MailboxPoller } from '../intake/mailbox-poller.ts';
 import { openConnector } from '../intake/open-connector.ts';
 import { startSmtpIntake, type SmtpIntake } from '../intake/smtp.ts';
 import type { SpoolContext } from '../intake/spool-writer.ts';
 import { WorkerPool } from '../worker-pool.ts';
+import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookSender } from '../outbound/webhooks/webhook-sender.ts';
 import type { OpenApp } from './app.ts';
 import { finishPendingCatalogue } from '../apply/catalog-files.ts';
+import { OutboxSender } from '../outbound/outbox-sender.ts';
 import { repairSpoolView, showSpooled } from './spool-visibility.ts';
 
 /** `postroom start`: the SMTP listener and the workers, until SIGTERM/SIGINT drains them. */
@@ -21,6 +23,21 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     await app.close();
     throw err;
   }
+  // Mail and events a killed engine on this host was sending go out again now, not after their lease.
+  const resend = (await app.store.outbox.releaseDead(isDeadLocalOwner)) + (await app.store.webhooks.releaseDead(isDeadLocalOwner));
+  if (resend > 0) log.warn({ rows: resend }, 'outbox and webhook rows a stopped engine was sending are due again');
+  // Committed webhook events are POSTed from here (the workers only queue them).
+  const webhookSender = new WebhookSender({
+    queue: app.store.webhooks,
+    blobs: app.blobs,
+    webhooks: config.webhooks,
+    pollInterval: config.runner.pollInterval,
+    concurrency: DEFAULT_WEBHOOK_CONCURRENCY,
+    owner: newOwnerId(),
+    log: log.child({ component: 'webhooks' }),
+    now: Date.now,
+  });
+  webhookSender.start();
 
   // Housekeeping after an unclean stop, in the background: mail can be taken in meanwhile.
   app.blobs
@@ -83,6 +100,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     } catch (err) {
       await Promise.all(pollers.map((p) => p.stop()));
       await workers.stop();
+      await webhookSender.stop();
       await app.close();
       const code = (err as NodeJS.ErrnoException).code;
       const where = `${config.smtp.host}:${config.smtp.port}`;
@@ -94,6 +112,18 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
       );
     }
   }
+  // The outbox sender: answers that apply queued, out through each mailbox's SMTP server.
+  const outboxSender = new OutboxSender({
+    outbox: app.store.outbox,
+    blobs: app.blobs,
+    config,
+    owner,
+    log,
+    now: Date.now,
+    env: process.env,
+  });
+  outboxSender.start();
+
   log.info(
     {
       smtp: smtp ? `${smtp.address.host}:${smtp.address.port}` : 'disabled',
@@ -120,6 +150,8 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
   await smtp?.close();
   await Promise.all(pollers.map((p) => p.stop()));
   await workers.stop();
+  await webhookSender.stop();
+  await outboxSender.stop();
   await repairing;
   await app.close();
   log.info('stopped');

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { PostroomError } from '../core/errors.ts';
-import type { PluginRef } from '../domain/rules/rule-types.ts';
+import type { PluginRef } from '../core/rules.ts';
 import type { Plugin } from './plugin-api.ts';
 
 export interface LoadedPlugin {

@@ -47,6 +47,28 @@ export async function claimDue(
   });
 }
 
+/**
+ * Frees the rows a dead sender held (its process on this host is gone), so a restart re-sends
+ * them at once instead of after the lease. Returns how many.
+ */
+export async function releaseDead(
+  db: Kysely<Database>,
+  table: QueueTable,
+  working: string,
+  isDead: (owner: string) => boolean,
+): Promise<number> {
+  const t = table as 'outbox';
+  const owners = await storeCall(() =>
+    db.selectFrom(t).select('lease_owner').distinct().where('state', '=', working).where('lease_owner', 'is not', null).execute(),
+  );
+  const dead = owners.map((o) => o.lease_owner).filter((o): o is string => o !== null && isDead(o));
+  if (dead.length === 0) return 0;
+  const result = await storeCall(() =>
+    db.updateTable(t).set({ lease_expires_at: 0 }).where('state', '=', working).where('lease_owner', 'in', dead).executeTakeFirst(),
+  );
+  return Number(result.numUpdatedRows);
+}
+
 /** Rows per state: what `postroom status` shows of the outbox and the webhook queue. */
 export async function countByState(db: Kysely<Database>, table: QueueTable): Promise<Record<string, number>> {
   const t = table as 'outbox';

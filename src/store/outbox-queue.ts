@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { OutboxRow, OutboxState } from '../core/outbound.ts';
-import { claimDue, countByState, settleLeased } from './lease-queue.ts';
+import { claimDue, countByState, releaseDead, settleLeased } from './lease-queue.ts';
 import { toOutboxRow } from './row-mapping.ts';
 import { storeCall } from './store-call.ts';
 import type { OutboxQueue } from './store.ts';
@@ -38,6 +38,10 @@ export class KyselyOutboxQueue implements OutboxQueue {
 
   async fail(id: number, owner: string, error: string): Promise<void> {
     await settleLeased(this.db, 'outbox', id, owner, states.working, { state: 'failed', last_error: error });
+  }
+
+  releaseDead(isDead: (owner: string) => boolean): Promise<number> {
+    return releaseDead(this.db, 'outbox', states.working, isDead);
   }
 
   counts(): Promise<Record<string, number>> {

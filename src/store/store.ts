@@ -214,6 +214,8 @@ export interface OutboxQueue {
   fail(id: number, owner: string, error: string, now: number): Promise<void>;
   get(id: number): Promise<OutboxRow | undefined>;
   counts(): Promise<Partial<Record<OutboxState, number>>>;
+  /** Makes rows held by dead senders claimable now (a crash between claim and mark). */
+  releaseDead(isDead: (owner: string) => boolean): Promise<number>;
   list(filter: { state?: OutboxState; limit: number }): Promise<OutboxRow[]>;
 }
 
@@ -226,6 +228,7 @@ export interface WebhookQueue {
   markDead(id: number, owner: string, status: number | null, error: string, now: number): Promise<void>;
   get(id: number): Promise<WebhookDeliveryRow | undefined>;
   counts(): Promise<Partial<Record<WebhookState, number>>>;
+  releaseDead(isDead: (owner: string) => boolean): Promise<number>;
   list(filter: { state?: WebhookState; limit: number }): Promise<WebhookDeliveryRow[]>;
   /** Queues a delivery again (attempts from zero, same event id); false when it does not exist. */
   replay(id: number, now: number): Promise<boolean>;

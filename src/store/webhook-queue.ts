@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { WebhookDeliveryRow, WebhookState } from '../core/outbound.ts';
-import { claimDue, countByState, settleLeased } from './lease-queue.ts';
+import { claimDue, countByState, releaseDead, settleLeased } from './lease-queue.ts';
 import { toWebhookRow } from './row-mapping.ts';
 import { storeCall } from './store-call.ts';
 import type { WebhookQueue } from './store.ts';
@@ -50,6 +50,10 @@ export class KyselyWebhookQueue implements WebhookQueue {
       last_status: status,
       last_error: error,
     });
+  }
+
+  releaseDead(isDead: (owner: string) => boolean): Promise<number> {
+    return releaseDead(this.db, 'webhook_deliveries', states.working, isDead);
   }
 
   counts(): Promise<Record<string, number>> {

@@ -11,7 +11,10 @@
 //   BENCH_SCREEN=1000   generated mails for the screening cost (decide vs parse alone)
 //   BENCH_DIRECTORY=100000  contacts in the directory import
 //   BENCH_SCALE_MESSAGES=1000000 BENCH_SCALE_RECORDS=200000 BENCH_SCALE_MAILS=2000  categorize at scale
-//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening,directory,categorize   run only these sections (imap, pop3, idle
+//   BENCH_WEBHOOKS=2000  events per round in the webhook delivery rate (3 alternating rounds)
+//   BENCH_RULES=1000 BENCH_ROUTING_MAILS=1000  routing cost: decide with that many rules vs none
+//   BENCH_OUTBOX=1000   queued answers per round in the outbox drain rate (3 alternating rounds)
+//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox   run only these sections (imap, pop3, idle
 //                       need Dovecot; pop3 also times fetchmail + `postroom ingest -` when installed)
 //   BENCH_PROFILE=DIR   also write a .cpuprofile of each timed runner phase into DIR
 //                       (summarise with: node test/bench/profile-summary.ts FILE)
@@ -41,8 +44,11 @@ import {
 import { generateCorpus, type Corpus } from './corpus.ts';
 import { measureCategorizeAtScale, type CategorizeScaleFigures } from './categorize-scale.ts';
 import { measureDirectoryImport, type DirectoryImportFigures } from './directory-import.ts';
+import { measureOutbox, type OutboxFigures } from './outbox.ts';
 import { measureScreening, type ScreeningFigures } from './screening.ts';
 import { measureSmtp, type SmtpFigures } from './smtp.ts';
+import { measureWebhooks, type WebhookFigures } from './webhooks.ts';
+import { measureRouting, type RoutingFigures } from './routing.ts';
 import { describeCpu, measureRunner, measureSimpleParser, measureWorkerPool, spoolCorpus, type PoolFigures, type RunnerFigures } from './throughput.ts';
 
 const envNumber = (name: string, fallback: number): number => {
@@ -61,7 +67,11 @@ const directoryRows = Math.round(envNumber('BENCH_DIRECTORY', 100_000));
 const scaleMessages = Math.round(envNumber('BENCH_SCALE_MESSAGES', 1_000_000));
 const scaleRecords = Math.round(envNumber('BENCH_SCALE_RECORDS', 200_000));
 const scaleMails = Math.round(envNumber('BENCH_SCALE_MAILS', 2000));
-const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening,directory,categorize').split(',').map((s) => s.trim()));
+const webhookEvents = Math.round(envNumber('BENCH_WEBHOOKS', 2000));
+const routingMails = Math.round(envNumber('BENCH_ROUTING_MAILS', 1000));
+const routingRules = Math.round(envNumber('BENCH_RULES', 1000));
+const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox').split(',').map((s) => s.trim()));
+const outboxMails = Math.round(envNumber('BENCH_OUTBOX', 1000));
 const profileDir = process.env['BENCH_PROFILE'];
 const rssTargetMb = 256;
 
@@ -335,6 +345,19 @@ if (only.has('screening')) {
   table.push([`decide over the corpora (${f.corpus.mails} real mails)`, `${f1(f.corpus.rate)} mails/s, one core`]);
 }
 
+if (only.has('routing')) {
+  out();
+  out(`## 11. Routing: decide with ${routingRules} configured rules against decide with none, same mails`);
+  const corpus = generateCorpus({ count: routingMails, seed: 13, tag: 'route' });
+  const f: RoutingFigures = await measureRouting(corpus.mails, routingRules);
+  out(
+    `${f.mails} generated support mails, ${f.rules} rules (pre-filter, filter, post-filter, inbound actions; subject, sender, header, body regex, all/any/not): ` +
+      `no rules ${f.noRulesMsPerMail.toFixed(3)} ms/mail, with rules ${f.withRulesMsPerMail.toFixed(3)} ms/mail; ratio ${f.ratio.toFixed(2)} ` +
+      `(${f.firedPerMail.toFixed(2)} rules fired per mail). Medians of 3 alternating rounds.`,
+  );
+  table.push([`decide with ${f.rules} rules vs none (${f.mails} mails)`, `${f.withRulesMsPerMail.toFixed(3)} vs ${f.noRulesMsPerMail.toFixed(3)} ms/mail (ratio ${f.ratio.toFixed(2)})`]);
+}
+
 if (only.has('categorize')) {
   out();
   out(`## 8. Categorize at scale: decide with ${scaleMessages} stored messages and ${scaleRecords} records vs an empty store`);
@@ -355,6 +378,35 @@ if (only.has('directory')) {
     `${f.rows} contacts (CSV, across companies; parsing and validation included) imported in ${f.seconds.toFixed(2)} s = ${Math.round(f.rate)} rows/s (${f.store}, one transaction per 5,000 rows)`,
   );
   table.push([`Directory import, ${f.rows} contacts (SQLite)`, `${Math.round(f.rate)} rows/s`]);
+}
+
+if (only.has('webhooks')) {
+  out();
+  out('## 10. Webhook delivery: queued events → signed POSTs into a local receiver answering 204, vs a bare fetch loop');
+  const f: WebhookFigures = await measureWebhooks(webhookEvents);
+  const ratio = f.ours / f.bare;
+  out(
+    `${f.events} events of ${f.bodyBytes} bytes, ${f.concurrency} in flight, median of ${f.rounds} alternating rounds: ` +
+      `bare fetch POST loop ${f1(f.bare)} events/s; Postroom WebhookSender (claim, HMAC, POST, mark delivered; fresh SQLite store) ${f1(f.ours)} events/s; ` +
+      `ratio ours / bare ${ratio.toFixed(2)}`,
+  );
+  table.push([`Webhook delivery, bare fetch POST loop (${f.events} × ${f.bodyBytes} B, ${f.concurrency} in flight)`, `${f1(f.bare)} events/s`]);
+  table.push(['Webhook delivery, Postroom WebhookSender → receiver (SQLite queue)', `${f1(f.ours)} events/s (ratio ${ratio.toFixed(2)})`]);
+}
+
+if (only.has('outbox')) {
+  out();
+  out('## 11. Outbox drain: queued answers → local SMTP sink (smtp-server), vs bare nodemailer sending the same mails');
+  const f: OutboxFigures = await measureOutbox(outboxMails);
+  out(
+    `${f.mails} answers of ${f.bytes} bytes, median of ${f.rounds} alternating rounds: bare nodemailer sendMail loop (1 connection, one after the other) ${f1(f.loop)} mails/s; ` +
+      `bare nodemailer pooled (${f.connections} connections, ${f.inFlight} in flight) ${f1(f.pooled)} mails/s; ` +
+      `Postroom OutboxSender (claim, compose, send, mark sent, spool/sent copy; fresh SQLite store; same pool) ${f1(f.ours)} mails/s; ` +
+      `ratio ours / pooled ${(f.ours / f.pooled).toFixed(2)}, ours / loop ${(f.ours / f.loop).toFixed(2)}`,
+  );
+  table.push([`Outbox, bare nodemailer loop (${f.mails} × ${f.bytes} B, 1 connection)`, `${f1(f.loop)} mails/s`]);
+  table.push([`Outbox, bare nodemailer pooled (${f.connections} connections, ${f.inFlight} in flight)`, `${f1(f.pooled)} mails/s`]);
+  table.push(['Outbox, Postroom OutboxSender → sink (SQLite queue)', `${f1(f.ours)} mails/s (ratio ${(f.ours / f.pooled).toFixed(2)} vs pooled, ${(f.ours / f.loop).toFixed(2)} vs loop)`]);
 }
 
 out();

@@ -1,0 +1,66 @@
+import { webhookStates, type WebhookDeliveryRow, type WebhookState } from '../core/outbound.ts';
+import type { App } from './app.ts';
+import { printJson, table } from './format.ts';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The JSON shape of a delivery in `webhooks list --json`; field names are a contract for scripts. */
+function deliveryJson(d: WebhookDeliveryRow) {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    message: d.messageRef,
+    endpoint: d.endpoint,
+    url: d.url,
+    state: d.state,
+    attempts: d.attempts,
+    nextAttemptAt: d.state === 'queued' ? iso(d.nextAttemptAt) : null,
+    lastStatus: d.lastStatus,
+    lastError: d.lastError,
+    createdAt: iso(d.createdAt),
+    deliveredAt: iso(d.deliveredAt),
+  };
+}
+
+/** `webhooks list`: newest first; `--failed` is the dead-letter state. */
+export async function listWebhooks(
+  app: App,
+  opts: { failed?: boolean; state?: string; limit?: string; json?: boolean },
+): Promise<void> {
+  if (opts.failed && opts.state !== undefined && opts.state !== 'dead')
+    throw new Error('--failed lists the dead-letter state (dead); leave out --state or use --state dead');
+  const state = opts.failed ? 'dead' : opts.state;
+  if (state !== undefined && !(webhookStates as readonly string[]).includes(state))
+    throw new Error(`unknown state "${state}"; use one of ${webhookStates.join(', ')}`);
+  const limit = opts.limit === undefined ? 1000 : Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a whole number of at least 1, got "${opts.limit}"`);
+  const rows = await app.store.webhooks.list({ ...(state ? { state: state as WebhookState } : {}), limit });
+  if (opts.json) return printJson(rows.map(deliveryJson));
+  process.stdout.write(
+    table(
+      ['ID', 'ENDPOINT', 'STATE', 'TRIES', 'STATUS', 'MESSAGE', 'EVENT', 'LAST ERROR'],
+      rows.map((d) => [
+        String(d.id),
+        d.endpoint,
+        d.state,
+        String(d.attempts),
+        d.lastStatus === null ? '-' : String(d.lastStatus),
+        d.messageRef === null ? '-' : String(d.messageRef),
+        d.eventId,
+        d.lastError ?? '',
+      ]),
+    ),
+  );
+}
+
+/** `webhooks replay ID`: queued again from its first try, with the same event id (idempotency key). */
+export async function replayWebhook(app: App, idText: string, opts: { json?: boolean }): Promise<void> {
+  const id = Number(idText);
+  const row = Number.isSafeInteger(id) ? await app.store.webhooks.get(id) : undefined;
+  if (!row) throw new Error(`no webhook delivery with id ${idText}; see \`postroom webhooks list\``);
+  if (!(await app.store.webhooks.replay(id, Date.now())))
+    throw new Error(`webhook delivery ${id} is being delivered right now; replay it once it is delivered or dead`);
+  const replayed = (await app.store.webhooks.get(id)) ?? row;
+  if (opts.json) return printJson(deliveryJson(replayed));
+  process.stdout.write(`webhook delivery ${id} (event ${row.eventId}) queued again for ${row.endpoint}\n`);
+}
