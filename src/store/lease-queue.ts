@@ -32,6 +32,9 @@ export async function claimDue(
       .orderBy('id')
       .limit(q.limit);
     if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+    // SQLite: an UPDATE takes the one write lock even when it changes nothing; the senders poll
+    // often and the queues are mostly empty, so look first and leave the lock to the workers.
+    else if ((await due.executeTakeFirst()) === undefined) return [];
     const rows = await db
       .updateTable(t)
       .set((eb) => ({
