@@ -20,9 +20,16 @@ for (const backend of backends()) {
       try {
         const runs = Array.from({ length: workers }, async (_, worker) => {
           const thread = new Worker(script, { workerData: { url: t.url, dataDir: t.dataDir, count: perWorker, worker } });
-          const [numbers] = (await once(thread, 'message')) as [string[]];
-          await once(thread, 'exit');
-          return numbers;
+          // A stuck thread fails the test with its name instead of holding it to the timeout.
+          const watchdog = setTimeout(() => thread.emit('error', new Error(`worker ${worker} did not finish within 120 s`)), 120_000);
+          try {
+            const [numbers] = (await once(thread, 'message')) as [string[]];
+            await once(thread, 'exit');
+            return numbers;
+          } finally {
+            clearTimeout(watchdog);
+            await thread.terminate();
+          }
         });
         const numbers = (await Promise.all(runs)).flat();
         assert.equal(numbers.length, workers * perWorker);
