@@ -61,7 +61,14 @@ export async function applyRoute(
 
   const mailbox = route.divertedTo ?? message.mailbox.toLowerCase();
   const from = settings.senders[mailbox] ?? { address: mailbox, name: '' };
+  // A reprocess finds the answers of the first run queued: they stand, and no Message-ID or
+  // watermark is spent on a mail that will not be sent.
+  const queuedBefore = new Set((await tx.listOutboxOf(message.id)).map((row) => row.seq));
   for (const [seq, planned] of route.outgoing.entries()) {
+    if (queuedBefore.has(seq)) {
+      trace.push({ stage: 'apply', looked: `rule ${planned.rule}`, concluded: `${planned.kind} already queued`, why: 'an earlier run of this message queued it' });
+      continue;
+    }
     const identity = record
       ? await prepareOutgoing(tx, record, settings.signing, now)
       : { messageId: signedMessageId(`MSG${message.id}`, settings.signing.secret, settings.signing.domain), watermark: '' };

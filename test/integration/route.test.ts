@@ -169,6 +169,12 @@ for (const backend of backends()) {
       const rows = JSON.parse((await session.cli('outbox', 'list', '--json')).stdout) as { kind: string; to: string[]; messageRef: number; automatic: boolean; subject: string }[];
       const mine = rows.filter((r) => r.messageRef === m.id).sort((a, b) => a.kind.localeCompare(b.kind));
       assert.deepEqual(mine.map((r) => [r.kind, r.to[0], r.automatic]), [['forward', 'boss@acme.example', false], ['redirect', 'archive@acme.example', false]]);
+      // A reprocess decides again but sends nothing twice and adds no second comment.
+      assert.equal((await session.cli('messages', 'reprocess', String(m.id))).code, 0);
+      await waitFor(async () => (await session.show(m.id)).trace.filter((t) => t.concluded === 'forward already queued').length === 1, 20_000, 'the reprocess');
+      const after = JSON.parse((await session.cli('outbox', 'list', '--json')).stdout) as { messageRef: number }[];
+      assert.equal(after.filter((r) => r.messageRef === m.id).length, 2);
+      assert.equal((await record(m.record!)).entries.filter((e) => e.kind === 'comment').length, 1);
       assert.match(mine[0]!.subject, new RegExp(`^Fwd: help \\[escalate\\] \\[${m.record}\\]$`));
     });
 
