@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.ts';
 // The one place that knows how a server entry's credentials (password or XOAUTH2 token source)
 // are read; the Sent folder is on the same server the mailbox is fetched from.
 import { credentialsOf } from '../intake/access-token.ts';
+import { imapServerOptions } from '../intake/imap/imap-options.ts';
 
 type Mailbox = Config['mailboxes'][number];
 
@@ -90,18 +91,7 @@ export class SentCopies {
     const auth = creds.token
       ? { user: creds.user, accessToken: await creds.token.get() }
       : { user: creds.user, pass: creds.password ?? '' };
-    const client = new ImapFlow({
-      host: server.host,
-      port: server.port ?? (server.tls === true ? 993 : 143),
-      secure: server.tls === true,
-      doSTARTTLS: server.tls === 'starttls' ? true : server.tls === false ? false : undefined,
-      tls: { rejectUnauthorized: server.rejectUnauthorized },
-      auth,
-      logger: false,
-      connectionTimeout: server.timeout * 1000,
-      greetingTimeout: server.timeout * 1000,
-      disableAutoIdle: true,
-    });
+    const client = new ImapFlow({ ...imapServerOptions(server, auth), logger: false, disableAutoIdle: true });
     client.on('error', (err: Error) =>
       this.log.debug({ mailbox: mailbox.address, err: err.message }, 'Sent folder connection error'),
     );

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { credentialsOf, type AccessToken } from '../access-token.ts';
 import type { Connector, FetchContext, MailboxProbe, PollResult } from '../connector.ts';
 import { spoolRaw } from '../spool-writer.ts';
+import { imapServerOptions } from './imap-options.ts';
 
 /** imapflow logs through a pino-like object; ours stays quiet below warn and never sees credentials. */
 function quietLogger(log: Logger): ImapFlowOptions['logger'] {
@@ -192,15 +193,8 @@ export class ImapConnector implements Connector {
         ? { user: creds.user, accessToken: fresh ? await creds.token.refresh() : await creds.token.get() }
         : { user: creds.user, pass: creds.password ?? '' };
       const client = new ImapFlow({
-        host: server.host,
-        port: server.port ?? (server.tls === true ? 993 : 143),
-        secure: server.tls === true,
-        doSTARTTLS: server.tls === 'starttls' ? true : server.tls === false ? false : undefined,
-        tls: { rejectUnauthorized: server.rejectUnauthorized },
-        auth,
+        ...imapServerOptions(server, auth),
         logger: quietLogger(this.ctx.log),
-        connectionTimeout: server.timeout * 1000,
-        greetingTimeout: server.timeout * 1000,
         socketTimeout: Math.max(server.timeout * 1000, 5 * 60_000),
         // Re-issue IDLE well before servers drop it at 29 minutes (RFC 2177).
         maxIdleTime: 20 * 60_000,
