@@ -13,23 +13,35 @@ const workers = 4;
 const perWorker = 250;
 const script = new URL('../support/record-creator-worker.ts', import.meta.url);
 
+/** A stuck thread fails the test with what it was doing instead of holding it to the timeout. */
+async function within<T>(work: Promise<T>, what: string, ms = 120_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`waited ${ms / 1000} s for ${what}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 for (const backend of backends()) {
   describe(`record numbers under concurrency (${backend})`, () => {
     it(`${workers} workers creating ${workers * perWorker} records at once: distinct numbers, no gap`, { timeout: 300_000 }, async () => {
       const t = await openTestStore(backend);
+      const threads: Worker[] = [];
       try {
-        const runs = Array.from({ length: workers }, async (_, worker) => {
+        // Threads start one after another (loading the SQLite addon in several threads at once has
+        // hung a thread), then all create their records at the same moment.
+        for (let worker = 0; worker < workers; worker++) {
           const thread = new Worker(script, { workerData: { url: t.url, dataDir: t.dataDir, count: perWorker, worker } });
-          // A stuck thread fails the test with its name instead of holding it to the timeout.
-          const watchdog = setTimeout(() => thread.emit('error', new Error(`worker ${worker} did not finish within 120 s`)), 120_000);
-          try {
-            const [numbers] = (await once(thread, 'message')) as [string[]];
-            await once(thread, 'exit');
-            return numbers;
-          } finally {
-            clearTimeout(watchdog);
-            await thread.terminate();
-          }
+          threads.push(thread);
+          await within(once(thread, 'message'), `worker ${worker} to open its store`);
+        }
+        const runs = threads.map(async (thread, worker) => {
+          const done = once(thread, 'message');
+          thread.postMessage('go');
+          const [numbers] = (await within(done, `worker ${worker} to create its records`)) as [string[]];
+          await once(thread, 'exit');
+          return numbers;
         });
         const numbers = (await Promise.all(runs)).flat();
         assert.equal(numbers.length, workers * perWorker);
@@ -39,6 +51,7 @@ for (const backend of backends()) {
         assert.equal(sorted.at(-1), 10000 + workers * perWorker, 'the last leaves no gap');
         assert.equal((await t.store.listRecords(workers * perWorker + 10)).length, workers * perWorker);
       } finally {
+        await Promise.all(threads.map((thread) => thread.terminate()));
         await t.cleanup();
       }
     });

@@ -7,6 +7,9 @@ import { openStore } from '../../src/store/open-store.ts';
 const { url, dataDir, count, worker } = workerData as { url: string; dataDir: string; count: number; worker: number };
 const type = { prefix: 'INC', digits: 7, start: 10001 };
 const store = await openStore(url, dataDir, { role: 'worker' });
+// Opened: wait for the others, so that all threads create their records at the same time.
+parentPort?.postMessage('ready');
+await new Promise<void>((resolve) => parentPort?.once('message', () => resolve()));
 const numbers: string[] = [];
 try {
   for (let i = 0; i < count; i++) {
