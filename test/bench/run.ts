@@ -347,7 +347,7 @@ if (only.has('screening')) {
 
 if (only.has('routing')) {
   out();
-  out(`## 11. Routing: decide with ${routingRules} configured rules against decide with none, same mails`);
+  out(`## 12. Routing: decide with ${routingRules} configured rules against decide with none, same mails`);
   const corpus = generateCorpus({ count: routingMails, seed: 13, tag: 'route' });
   const f: RoutingFigures = await measureRouting(corpus.mails, routingRules);
   out(
