@@ -1,24 +1,15 @@
-import { outboxStates, type OutboxRow, type OutboxState } from '../core/outbound.ts';
+import { outboxStates, type OutboxRow } from '../core/outbound.ts';
+import { queueFilter } from './queue-filter.ts';
 import type { App } from './app.ts';
 import { printJson, table } from './format.ts';
-
-function parseOutboxState(value: string): OutboxState {
-  if ((outboxStates as readonly string[]).includes(value)) return value as OutboxState;
-  throw new Error(`unknown outbox state "${value}"; use one of: ${outboxStates.join(', ')}`);
-}
 
 /** `outbox list`: mail we send, newest first; `--failed` is the dead letters with the server's answer. */
 export async function listOutbox(
   app: App,
   opts: { state?: string; failed?: boolean; limit?: string; json?: boolean },
 ): Promise<void> {
-  if (opts.failed && opts.state && opts.state !== 'failed')
-    throw new Error('--failed and --state disagree; give one of them');
-  const state = opts.failed ? 'failed' : opts.state ? parseOutboxState(opts.state) : undefined;
-  const limit = opts.limit ? Number(opts.limit) : 1000;
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new Error(`--limit must be a whole number above 0, got ${opts.limit}`);
-  const rows = await app.store.outbox.list({ ...(state ? { state } : {}), limit });
+  const filter = queueFilter(opts, outboxStates, 'failed');
+  const rows = await app.store.outbox.list(filter);
   if (opts.json) return printJson(rows.map(outboxJson));
   process.stdout.write(
     table(

@@ -1,5 +1,6 @@
-import { webhookStates, type WebhookDeliveryRow, type WebhookState } from '../core/outbound.ts';
+import { webhookStates, type WebhookDeliveryRow } from '../core/outbound.ts';
 import type { App } from './app.ts';
+import { queueFilter } from './queue-filter.ts';
 import { printJson, table } from './format.ts';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -27,14 +28,8 @@ export async function listWebhooks(
   app: App,
   opts: { failed?: boolean; state?: string; limit?: string; json?: boolean },
 ): Promise<void> {
-  if (opts.failed && opts.state !== undefined && opts.state !== 'dead')
-    throw new Error('--failed lists the dead-letter state (dead); leave out --state or use --state dead');
-  const state = opts.failed ? 'dead' : opts.state;
-  if (state !== undefined && !(webhookStates as readonly string[]).includes(state))
-    throw new Error(`unknown state "${state}"; use one of ${webhookStates.join(', ')}`);
-  const limit = opts.limit === undefined ? 1000 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a whole number of at least 1, got "${opts.limit}"`);
-  const rows = await app.store.webhooks.list({ ...(state ? { state: state as WebhookState } : {}), limit });
+  const filter = queueFilter(opts, webhookStates, 'dead');
+  const rows = await app.store.webhooks.list(filter);
   if (opts.json) return printJson(rows.map(deliveryJson));
   process.stdout.write(
     table(
