@@ -26,6 +26,8 @@ function mail(o: { id: string; subject: string; from?: string; body?: string; he
 
 const config = [
   'recordTypes: { INC: { prefix: INC, digits: 7 }, CASE: { prefix: CASE, digits: 7 } }',
+  // Nothing listens there: the row is what this test looks at (delivery is webhooks.test.ts).
+  'webhooks: { endpoints: { crm: { url: "http://127.0.0.1:9/hook", secret: route-test-secret-0123 } }, schedule: [1h] }',
   'mailboxes:',
   '  - { address: support@localhost, recordType: INC, loopbackDetectionInterval: 0, trust: { mode: off } }',
   '  - { address: sales@localhost, recordType: CASE, loopbackDetectionInterval: 0, trust: { mode: off } }',
@@ -61,7 +63,7 @@ const config = [
   '      do: [{ reject: { notice: "We do not accept {{ message.subject }} here." } }]',
   '    - name: escalate',
   '      when: { subject: { contains: "[escalate]" } }',
-  '      do: [{ comment: "Escalated: {{ replyText }}" }, { forward: { to: boss@acme.example, note: "Please look at {{ record.number }}" } }, { redirect: { to: archive@acme.example } }]',
+  '      do: [{ comment: "Escalated: {{ replyText }}" }, { forward: { to: boss@acme.example, note: "Please look at {{ record.number }}" } }, { redirect: { to: archive@acme.example } }, { webhook: crm }]',
   '    - name: after-halt',
   '      when: { subject: { contains: "[stop]" } }',
   '      do: [{ tag: never }]',
@@ -169,12 +171,17 @@ for (const backend of backends()) {
       const rows = JSON.parse((await session.cli('outbox', 'list', '--json')).stdout) as { kind: string; to: string[]; messageRef: number; automatic: boolean; subject: string }[];
       const mine = rows.filter((r) => r.messageRef === m.id).sort((a, b) => a.kind.localeCompare(b.kind));
       assert.deepEqual(mine.map((r) => [r.kind, r.to[0], r.automatic]), [['forward', 'boss@acme.example', false], ['redirect', 'archive@acme.example', false]]);
+      // The rule's webhook action queued one event for this mail, naming the rule in its actions.
+      const hooks = JSON.parse((await session.cli('webhooks', 'list', '--json')).stdout) as { message: number; endpoint: string }[];
+      assert.deepEqual(hooks.filter((h) => h.message === m.id).map((h) => h.endpoint), ['crm']);
       // A reprocess decides again but sends nothing twice and adds no second comment.
       assert.equal((await session.cli('messages', 'reprocess', String(m.id))).code, 0);
       await waitFor(async () => (await session.show(m.id)).trace.filter((t) => t.concluded === 'forward already queued').length === 1, 20_000, 'the reprocess');
       const after = JSON.parse((await session.cli('outbox', 'list', '--json')).stdout) as { messageRef: number }[];
       assert.equal(after.filter((r) => r.messageRef === m.id).length, 2);
       assert.equal((await record(m.record!)).entries.filter((e) => e.kind === 'comment').length, 1);
+      const hooksAfter = JSON.parse((await session.cli('webhooks', 'list', '--json')).stdout) as { message: number }[];
+      assert.equal(hooksAfter.filter((h) => h.message === m.id).length, 1, 'one event per message and endpoint');
       assert.match(mine[0]!.subject, new RegExp(`^Fwd: help \\[escalate\\] \\[${m.record}\\]$`));
     });
 
