@@ -92,8 +92,8 @@ if [[ $# -gt 0 ]]; then
 elif [[ -n "${TEST_FILES:-}" ]]; then
   PHASES=("$TEST_FILES") # whitespace-separated; globs are left for node to expand
 else
-  # Unit and contract tests first, on their own: the record-number concurrency test (4 threads
-  # racing for SQLite's write lock) has stalled when it shared 2 cores with the crash tests.
+  # Unit and contract tests first, then the integration suites that start servers and processes:
+  # a failure in the fast phase shows within a minute or two.
   PHASES=("test/unit/**/*.test.ts test/contract/**/*.test.ts" "test/integration/**/*.test.ts")
 fi
 

@@ -29,18 +29,21 @@ for (const backend of backends()) {
       const t = await openTestStore(backend);
       const threads: Worker[] = [];
       try {
-        // Threads start one after another (loading the SQLite addon in several threads at once has
-        // hung a thread), then all create their records at the same moment.
+        // Threads open their stores one after another (so no thread is still migrating when the
+        // others start), then all create their records at the same moment.
         for (let worker = 0; worker < workers; worker++) {
           const thread = new Worker(script, { workerData: { url: t.url, dataDir: t.dataDir, count: perWorker, worker } });
           threads.push(thread);
           await within(once(thread, 'message'), `worker ${worker} to open its store`);
         }
         const runs = threads.map(async (thread, worker) => {
+          // Both listeners go on before 'go': a thread's last message and its exit can arrive in
+          // the same tick, and an exit listener added after the message would wait forever.
           const done = once(thread, 'message');
+          const exited = once(thread, 'exit');
           thread.postMessage('go');
           const [numbers] = (await within(done, `worker ${worker} to create its records`)) as [string[]];
-          await once(thread, 'exit');
+          await within(exited, `worker ${worker} to exit`);
           return numbers;
         });
         const numbers = (await Promise.all(runs)).flat();
