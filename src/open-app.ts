@@ -4,8 +4,8 @@ import { pino, type Logger } from 'pino';
 import type { App } from './cli/app.ts';
 import type { Config } from './config/schema.ts';
 import { PostroomError } from './core/errors.ts';
-import { FsBlobStore } from './store/blobs/fs-blobs.ts';
 import { SpoolView } from './store/blobs/spool-view.ts';
+import { openBlobs } from './store/blobs/tiered-blobs.ts';
 import { openStore } from './store/open-store.ts';
 
 /**
@@ -19,9 +19,9 @@ export async function openAppFromConfig(
 ): Promise<App> {
   const log = makeLogger(config.log.level, options.quiet === true, options.name);
   ensureWritable(config.dataDir);
-  const blobs = new FsBlobStore(config.dataDir);
-  const view = new SpoolView(config.dataDir, blobs);
   const store = await openStore(config.database.url, config.dataDir, { role: options.role ?? 'intake' });
+  const blobs = openBlobs(config.dataDir, store);
+  const view = new SpoolView(config.dataDir, blobs);
   let secret = config.signing.secret;
   try {
     // The first process to start writes it; every later one, on any node, reads the same key.
@@ -36,7 +36,7 @@ export async function openAppFromConfig(
     configFile,
     store,
     blobs,
-    showInSpool: (id, sha256, state) => view.show(id, sha256, state),
+    showInSpool: (id, sha256, state, options) => view.show(id, sha256, state, options),
     spoolIncomingIds: () => view.incomingIds(),
     log,
     close: () => store.close(),

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { MessageState } from '../core/message.ts';
 import type { BlobStore } from '../store/blob-store.ts';
+import type { ShowOptions } from '../store/blobs/spool-view.ts';
 import type { Store } from '../store/store.ts';
 
 /** Everything a command needs, built once by the composition root (main.ts). */
@@ -10,7 +11,7 @@ export interface App {
   configFile: string | undefined;
   store: Store;
   blobs: BlobStore;
-  showInSpool: (id: number, sha256: string, state: MessageState | null) => Promise<void>;
+  showInSpool: (id: number, sha256: string, state: MessageState | null, options?: ShowOptions) => Promise<void>;
   /** Message ids shown in spool/incoming (waiting, or finished by a process that died before moving them). */
   spoolIncomingIds?: () => Promise<number[]>;
   log: Logger;

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { toPostroomError } from '../core/errors.ts';
 import type { IntakeSource } from '../core/message.ts';
 import { NotMailError, readFileSources, type FileMessage } from '../intake/file-sources.ts';
-import { spoolRaw } from '../intake/spool-writer.ts';
+import { spoolRaw, type SpooledRow } from '../intake/spool-writer.ts';
 import { Runner } from '../runner.ts';
 import type { OpenApp } from './app.ts';
 import { runnerContext } from './runner-context.ts';
@@ -63,7 +63,7 @@ export async function ingestCommand(
       blobs: app.blobs,
       maxMessageSize: app.config.limits.messageSize,
       now: Date.now,
-      onSpooled: (id: number, sha256: string) => showSpooled(app, id, sha256),
+      onSpooled: (rows: readonly SpooledRow[]) => showSpooled(app, rows),
     };
     try {
       const sources = readFileSources(target, {

@@ -1,24 +1,21 @@
+import type { SpooledRow } from '../intake/spool-writer.ts';
 import type { App } from './app.ts';
 
 /**
- * Shows a just-spooled message in spool/incoming. A worker (another thread or process) may
- * already have finished it and moved its view; linking first and reading the state after makes
+ * Shows just-spooled messages in spool/incoming. A worker (another thread or process) may
+ * already have finished one and moved its view; showing first and reading the states after makes
  * the last writer of the view always the one that saw the final state.
  */
-export async function showSpooled(app: App, id: number, sha256: string): Promise<void> {
+export async function showSpooled(app: Pick<App, 'showInSpool' | 'store' | 'log'>, rows: readonly SpooledRow[]): Promise<void> {
   try {
-    await app.showInSpool(id, sha256, 'queued');
-    const message = await app.store.getMessage(id);
-    if (
-      message &&
-      message.state !== 'queued' &&
-      message.state !== 'processing' &&
-      message.state !== 'deferred'
-    ) {
-      await app.showInSpool(id, sha256, message.rawPurged ? null : message.state);
+    for (const row of rows) await app.showInSpool(row.id, row.sha256, 'queued', { bytes: row.bytes, fresh: !row.duplicate });
+    const finished = await app.store.finishedAmong(rows.map((row) => row.id));
+    for (const row of rows) {
+      const message = finished.get(row.id);
+      if (message) await app.showInSpool(row.id, row.sha256, message.rawPurged ? null : message.state, { bytes: row.bytes });
     }
   } catch (err) {
-    app.log.warn({ message: id, err: (err as Error).message }, 'spool folder view not updated');
+    app.log.warn({ messages: rows.map((row) => row.id), err: (err as Error).message }, 'spool folder view not updated');
   }
 }
 

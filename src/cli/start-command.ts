@@ -64,8 +64,8 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     blobs: app.blobs,
     maxMessageSize: Math.min(config.smtp.maxMessageSize, config.limits.messageSize),
     now: Date.now,
-    onSpooled: async (id, sha256) => {
-      await showSpooled(app, id, sha256);
+    onSpooled: async (rows) => {
+      await showSpooled(app, rows);
       workers.notify();
     },
   };

@@ -14,6 +14,11 @@ export interface PutOptions {
 
 /** Content-addressed storage of raw mail and attachments. */
 export interface BlobStore {
+  /**
+   * Raw mail up to this many bytes is committed with its spool row (NewMessage.inlineRaw) instead
+   * of being put here first; open/exists/delete still find it. 0: every raw mail is put here.
+   */
+  readonly inlineLimit: number;
   /** Durable on return: the bytes are on disk (fsynced) under their hash. */
   put(source: Readable, options?: PutOptions): Promise<BlobInfo>;
   open(sha256: string): Readable;

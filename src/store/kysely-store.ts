@@ -50,6 +50,22 @@ class Reader implements StoreReader {
     });
   }
 
+  async finishedAmong(ids: readonly number[]): Promise<Map<number, { state: MessageState; rawPurged: boolean }>> {
+    return storeCall(async () => {
+      const finished = new Map<number, { state: MessageState; rawPurged: boolean }>();
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await this.db
+          .selectFrom('messages')
+          .select(['id', 'state', 'raw_purged'])
+          .where('id', 'in', ids.slice(i, i + 500))
+          .where('state', 'not in', ['queued', 'processing', 'deferred'])
+          .execute();
+        for (const r of rows) finished.set(Number(r.id), { state: r.state as MessageState, rawPurged: Number(r.raw_purged) === 1 });
+      }
+      return finished;
+    });
+  }
+
   async getTrace(id: number): Promise<TraceStep[]> {
     return storeCall(async () => {
       const row = await this.db
@@ -788,53 +804,31 @@ export class KyselyStore extends Reader implements Store {
   }
 
   async spool(m: NewMessage): Promise<SpoolResult> {
+    const [result] = await this.spoolMany([m]);
+    if (!result) throw new Error('spoolMany returned no row');
+    return result;
+  }
+
+  async spoolMany(messages: readonly NewMessage[]): Promise<SpoolResult[]> {
+    if (messages.length === 0) return [];
     return storeCall(() =>
       this.inTransaction(async (trx) => {
-        const inserted = await trx
-          .insertInto('messages')
-          .values({
-            mailbox: m.mailbox,
-            source: m.source,
-            dedupe_key: m.dedupeKey,
-            raw_sha256: m.rawSha256,
-            raw_size: m.rawSize,
-            message_id: txt(m.messageId),
-            subject: txt(m.subject),
-            from_addr: txt(m.from),
-            received_at: m.receivedAt,
-            envelope: m.envelope ? txt(JSON.stringify(m.envelope)) : null,
-          })
-          .onConflict((oc) => oc.columns(['mailbox', 'dedupe_key']).doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        let id: number;
-        let duplicate = false;
-        if (inserted) {
-          id = Number(inserted.id);
-        } else {
-          duplicate = true;
-          const existing = await trx
-            .updateTable('messages')
-            .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
-            .where('mailbox', '=', m.mailbox)
-            .where('dedupe_key', '=', m.dedupeKey)
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          id = Number(existing.id);
-        }
-        await trx
-          .insertInto('deliveries')
-          .values({
-            message_ref: id,
-            source: m.source,
-            origin: m.origin,
-            duplicate: duplicate ? 1 : 0,
-            received_at: m.receivedAt,
-          })
-          .execute();
-        return { id, duplicate };
+        const results: SpoolResult[] = [];
+        for (let i = 0; i < messages.length; i += spoolChunk) results.push(...(await spoolChunkOf(trx, messages.slice(i, i + spoolChunk))));
+        return results;
       }),
     );
+  }
+
+  async inlineRaw(sha256: string): Promise<Buffer | null> {
+    return storeCall(async () => {
+      const row = await this.db.selectFrom('raw_inline').select('bytes').where('sha256', '=', sha256).executeTakeFirst();
+      return row ? Buffer.from(row.bytes) : null;
+    });
+  }
+
+  async deleteInlineRaw(sha256: string): Promise<void> {
+    await storeCall(() => this.db.deleteFrom('raw_inline').where('sha256', '=', sha256).execute());
   }
 
   async claim(owner: string, limit: number, now: number, leaseMs: number): Promise<MessageRow[]> {
@@ -1120,4 +1114,78 @@ export class KyselyStore extends Reader implements Store {
   async close(): Promise<void> {
     await this.kysely.destroy();
   }
+}
+
+/** Rows per INSERT: well under both dialects' limits on bound parameters (10 per message row). */
+const spoolChunk = 200;
+
+/**
+ * Spool rows (or one more delivery of a message already spooled) inside the caller's
+ * transaction: one multi-row INSERT per table, since a statement's cost, not a row's, dominates.
+ */
+async function spoolChunkOf(trx: Db, chunk: readonly NewMessage[]): Promise<SpoolResult[]> {
+  const keyOf = (mailbox: string, dedupeKey: string): string => `${mailbox}\n${dedupeKey}`;
+  const inserted = await trx
+    .insertInto('messages')
+    .values(
+      chunk.map((m) => ({
+        mailbox: m.mailbox,
+        source: m.source,
+        dedupe_key: m.dedupeKey,
+        raw_sha256: m.rawSha256,
+        raw_size: m.rawSize,
+        message_id: txt(m.messageId),
+        subject: txt(m.subject),
+        from_addr: txt(m.from),
+        received_at: m.receivedAt,
+        envelope: m.envelope ? txt(JSON.stringify(m.envelope)) : null,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['mailbox', 'dedupe_key']).doNothing())
+    .returning(['id', 'mailbox', 'dedupe_key'])
+    .execute();
+  // A key inserted now is new for its first row in the chunk; every other row with it (the same
+  // mail twice in one batch, or a key stored earlier) is one more delivery of that message.
+  const fresh = new Map(inserted.map((r) => [keyOf(r.mailbox, r.dedupe_key), Number(r.id)]));
+  const results: SpoolResult[] = [];
+  const raws = new Map<string, Buffer>();
+  for (const m of chunk) {
+    const key = keyOf(m.mailbox, m.dedupeKey);
+    const id = fresh.get(key);
+    if (id !== undefined) {
+      fresh.delete(key);
+      results.push({ id, duplicate: false });
+      // Only a new row keeps bytes: a duplicate names the bytes its first delivery stored.
+      if (m.inlineRaw) raws.set(m.rawSha256, m.inlineRaw);
+      continue;
+    }
+    const existing = await trx
+      .updateTable('messages')
+      .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
+      .where('mailbox', '=', m.mailbox)
+      .where('dedupe_key', '=', m.dedupeKey)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    results.push({ id: Number(existing.id), duplicate: true });
+  }
+  if (raws.size > 0) {
+    await trx
+      .insertInto('raw_inline')
+      .values([...raws].map(([sha256, bytes]) => ({ sha256, size: bytes.length, bytes })))
+      .onConflict((oc) => oc.column('sha256').doNothing())
+      .execute();
+  }
+  await trx
+    .insertInto('deliveries')
+    .values(
+      chunk.map((m, i) => ({
+        message_ref: results[i]?.id ?? 0,
+        source: m.source,
+        origin: m.origin,
+        duplicate: results[i]?.duplicate ? 1 : 0,
+        received_at: m.receivedAt,
+      })),
+    )
+    .execute();
+  return results;
 }

@@ -28,6 +28,11 @@ export interface NewMessage {
   receivedAt: number;
   /** SMTP only: who connected and what they said, for SPF */
   envelope?: Envelope | null;
+  /**
+   * The raw bytes, when they are small enough to be committed with the row (BlobStore.inlineLimit)
+   * instead of being a file already made durable under blobs/.
+   */
+  inlineRaw?: Buffer;
 }
 
 export interface Envelope {
@@ -64,6 +69,8 @@ export interface StatusReport {
 /** Reads that decide and the faces may do. Nothing here writes. */
 export interface StoreReader {
   getMessage(id: number): Promise<MessageRow | undefined>;
+  /** Of these messages, the ones in a final state (not queued, processing or deferred), by id. */
+  finishedAmong(ids: readonly number[]): Promise<Map<number, { state: MessageState; rawPurged: boolean }>>;
   getTrace(id: number): Promise<TraceStep[]>;
   listMessages(filter: MessageFilter): Promise<MessageRow[]>;
   listAttachments(messageRef: number): Promise<AttachmentRow[]>;
@@ -274,6 +281,11 @@ export interface Store extends StoreReader, MailboxState {
   ensureSetting(name: string, value: string): Promise<string>;
   /** Commits the spool row (or counts a duplicate delivery). Called only after the raw bytes are durable. */
   spool(message: NewMessage): Promise<SpoolResult>;
+  /** Commits several spool rows (and their inline raw bytes) in one transaction: one fsync for a fetched batch. */
+  spoolMany(messages: readonly NewMessage[]): Promise<SpoolResult[]>;
+  /** The raw bytes committed with a spool row, or null when the raw mail is a blob file (or gone). */
+  inlineRaw(sha256: string): Promise<Buffer | null>;
+  deleteInlineRaw(sha256: string): Promise<void>;
   /** Leases up to `limit` messages that are due: queued, deferred and due, or processing with an expired lease. */
   claim(owner: string, limit: number, now: number, leaseMs: number): Promise<MessageRow[]>;
   /** Extends the lease of messages still being worked on. */

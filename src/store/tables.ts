@@ -222,6 +222,13 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** Raw mail kept beside its spool rows (migration 0009); larger mail is a file under blobs/. */
+export interface RawInlineTable {
+  sha256: string;
+  size: number;
+  bytes: Buffer;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -274,6 +281,7 @@ export interface Database {
   record_comments: RecordCommentsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   schema_migrations: SchemaMigrationsTable;
+  raw_inline: RawInlineTable;
   directory_parties: DirectoryPartiesTable;
   directory_addresses: DirectoryAddressesTable;
   directory_companies: DirectoryCompaniesTable;

@@ -14,7 +14,8 @@ import { ImapConnector } from '../../src/intake/imap/imap-connector.ts';
 import { Pop3Client } from '../../src/intake/pop3/pop3-client.ts';
 import { Pop3Connector } from '../../src/intake/pop3/pop3-connector.ts';
 import type { SpoolContext } from '../../src/intake/spool-writer.ts';
-import { FsBlobStore } from '../../src/store/blobs/fs-blobs.ts';
+import { showSpooled } from '../../src/cli/spool-visibility.ts';
+import { openBlobs } from '../../src/store/blobs/tiered-blobs.ts';
 import { SpoolView } from '../../src/store/blobs/spool-view.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { deliverToMaildir, haveDovecot, startDovecot, type RunningDovecot } from '../support/dovecot.ts';
@@ -143,7 +144,7 @@ export interface ConnectorFigures extends RateFigures {
 /**
  * Postroom's connector (constructed as `postroom start` does, afterProcessing: keep) polling
  * `user`'s INBOX into a fresh SQLite spool until no backlog is left. The spool context is the
- * engine's: FsBlobStore, the intake store connection (synchronous = FULL), spool/incoming view.
+ * engine's: the blob store of open-app (small raw mail inline in the database), the intake store connection (synchronous = FULL), spool/incoming view.
  */
 export async function connectorIntake(d: RunningDovecot, user: string, kind: 'imap' | 'pop3', expected: number): Promise<ConnectorFigures> {
   const dataDir = tempDir(`postroom-bench-${kind}-`);
@@ -165,14 +166,15 @@ export async function connectorIntake(d: RunningDovecot, user: string, kind: 'im
     });
     const mailbox = config.mailboxes[0] as FetchMailbox;
     const store = await openStore(config.database.url, dataDir);
-    const blobs = new FsBlobStore(dataDir);
+    const blobs = openBlobs(dataDir, store);
     const view = new SpoolView(dataDir, blobs);
     const spool: SpoolContext = {
       store,
       blobs,
       maxMessageSize: Math.min(config.smtp.maxMessageSize, config.limits.messageSize),
       now: Date.now,
-      onSpooled: (id, sha256) => view.show(id, sha256, 'queued'),
+      // What `postroom start` does after each commit: show the rows in spool/incoming.
+      onSpooled: (rows) => showSpooled({ store, log: silent, showInSpool: (id, sha, state, options) => view.show(id, sha, state, options) }, rows),
     };
     const ctx: FetchContext = { mailbox, spool, state: store, log: silent, env: {} };
     const connector = kind === 'imap' ? new ImapConnector(ctx) : new Pop3Connector(ctx);

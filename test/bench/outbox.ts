@@ -14,7 +14,7 @@ import type { OutgoingMail } from '../../src/core/outbound.ts';
 import { IN_FLIGHT, OutboxSender } from '../../src/outbound/outbox-sender.ts';
 import { composeOutgoing } from '../../src/outbound/outgoing-mime.ts';
 import { CONNECTIONS_PER_SERVER } from '../../src/outbound/smtp-transports.ts';
-import { FsBlobStore } from '../../src/store/blobs/fs-blobs.ts';
+import { openBlobs } from '../../src/store/blobs/tiered-blobs.ts';
 import { openStore } from '../../src/store/open-store.ts';
 
 export interface OutboxFigures {
@@ -168,7 +168,7 @@ async function senderRate(
     });
     const sender = new OutboxSender({
       outbox: store.outbox,
-      blobs: new FsBlobStore(dir),
+      blobs: openBlobs(dir, store),
       config,
       owner: 'bench',
       log: pino({ level: 'silent' }),

@@ -14,7 +14,7 @@ import { configSchema } from '../../src/config/schema.ts';
 import type { MessageState } from '../../src/core/message.ts';
 import { spoolRaw, type SpoolContext } from '../../src/intake/spool-writer.ts';
 import { Runner } from '../../src/runner.ts';
-import { FsBlobStore } from '../../src/store/blobs/fs-blobs.ts';
+import { openBlobs } from '../../src/store/blobs/tiered-blobs.ts';
 import { SpoolView } from '../../src/store/blobs/spool-view.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { tempDir } from '../support/engine.ts';
@@ -127,7 +127,7 @@ export async function spoolCorpus(corpus: Corpus): Promise<SpooledCorpus> {
   const dir = tempDir('postroom-bench-spool-');
   const config = configSchema.parse({ dataDir: dir });
   const store = await openStore(config.database.url, dir);
-  const blobs = new FsBlobStore(dir);
+  const blobs = openBlobs(dir, store);
   const view = new SpoolView(dir, blobs);
   const mailbox = config.mailboxes[0]?.address ?? corpus.to;
   const spool: SpoolContext = {
@@ -135,7 +135,9 @@ export async function spoolCorpus(corpus: Corpus): Promise<SpooledCorpus> {
     blobs,
     maxMessageSize: config.limits.messageSize,
     now: Date.now,
-    onSpooled: (id, sha256) => view.show(id, sha256, 'queued'),
+    onSpooled: async (rows) => {
+      for (const row of rows) await view.show(row.id, row.sha256, 'queued', { bytes: row.bytes, fresh: !row.duplicate });
+    },
   };
   const start = performance.now();
   await inBatches(corpus.mails, 8, (mail) =>
@@ -157,7 +159,7 @@ export async function measureRunner(spooled: SpooledCorpus, workers: number, pro
     // The default configuration (what `postroom init` writes), only the data folder moved.
     const config = configSchema.parse({ dataDir });
     const store = await openStore(config.database.url, dataDir);
-    const blobs = new FsBlobStore(dataDir);
+    const blobs = openBlobs(dataDir, store);
     const view = new SpoolView(dataDir, blobs);
 
     // Completion is seen where the runner shows a committed message in its spool folder.

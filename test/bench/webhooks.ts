@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import type { Config } from '../../src/config/schema.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookSender } from '../../src/outbound/webhooks/webhook-sender.ts';
-import { FsBlobStore } from '../../src/store/blobs/fs-blobs.ts';
+import { openBlobs } from '../../src/store/blobs/tiered-blobs.ts';
 import { openStore } from '../../src/store/open-store.ts';
 
 export interface WebhookFigures {
@@ -104,7 +104,7 @@ async function senderRate(url: string, events: readonly { eventId: string; body:
     };
     const sender = new WebhookSender({
       queue: store.webhooks,
-      blobs: new FsBlobStore(dir),
+      blobs: openBlobs(dir, store),
       webhooks,
       pollInterval: 500, // the default runner.pollInterval
       concurrency,

@@ -1,7 +1,12 @@
 // The store contract: the same behaviour on every backend (SQLite always, PostgreSQL under npm test).
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
+import { spoolBuffered, spoolRaw } from '../../src/intake/spool-writer.ts';
+import { INLINE_RAW_LIMIT } from '../../src/store/blobs/tiered-blobs.ts';
 import type { NewMessage } from '../../src/store/store.ts';
 import { backends, openTestStore, type TestStore } from '../support/engine.ts';
 
@@ -194,7 +199,43 @@ for (const backend of backends()) {
         assert.equal(info.sha256, 'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9');
         assert.equal(await blobs.exists(info.sha256), true);
         await assert.rejects(blobs.put(Readable.from([Buffer.alloc(2048)]), { maxSize: 1024 }), /exceeds the limit/);
-        assert.throws(() => blobs.path('../../etc/passwd'), /not a blob id/);
+        assert.throws(() => blobs.open('../../etc/passwd'), /not a blob id/);
+      }));
+
+    it('keeps small raw mail with its spool rows, larger mail as a blob file, and finds both', () =>
+      withStore(backend, async ({ store, blobs, dataDir }) => {
+        const spool = { store, blobs, maxMessageSize: 10 * 1024 * 1024, now: () => 1_000 };
+        const small = Buffer.from('From: a@example.com\r\nSubject: small\r\nMessage-ID: <s@x>\r\n\r\nhello\r\n');
+        const large = Buffer.concat([Buffer.from('Subject: large\r\n\r\n'), Buffer.alloc(INLINE_RAW_LIMIT + 1, 'x')]);
+        const target = (origin: string) => ({ mailboxes: ['support@localhost'], source: 'imap' as const, origin });
+        const [a, b, again] = await spoolBuffered(spool, [
+          { bytes: small, target: target('1') },
+          { bytes: large, target: target('2') },
+          { bytes: small, target: target('3') },
+        ]);
+        assert.ok(a && b && again);
+        assert.equal(a.rows[0]?.duplicate, false);
+        assert.equal(again.rows[0]?.duplicate, true, 'the same bytes again are a duplicate');
+        const fileOf = (sha: string) => join(dataDir, 'blobs', sha.slice(0, 2), sha.slice(2, 4), sha);
+        assert.equal(existsSync(fileOf(a.sha256)), false, 'small mail: no file of its own');
+        assert.ok((await store.inlineRaw(a.sha256))?.equals(small), 'small mail: committed with its row');
+        assert.equal(existsSync(fileOf(b.sha256)), true, 'large mail: a blob file');
+        assert.equal(await store.inlineRaw(b.sha256), null);
+        for (const [sha, bytes] of [[a.sha256, small], [b.sha256, large]] as const) {
+          assert.equal(await blobs.exists(sha), true);
+          assert.ok((await buffer(blobs.open(sha))).equals(bytes), 'open gives the bytes back');
+          const shown = join(dataDir, `${sha}.eml`);
+          await blobs.linkTo(sha, shown);
+          assert.ok(readFileSync(shown).equals(bytes), 'the spool view shows the bytes');
+        }
+        // A stream is kept in memory only while it fits: past the limit it goes on into a file.
+        const streamed = await spoolRaw(spool, Readable.from([large.subarray(0, 1000), large.subarray(1000)]), target('4'));
+        assert.equal(streamed.sha256, b.sha256);
+        assert.equal(streamed.rows[0]?.duplicate, true);
+        await blobs.delete(a.sha256);
+        assert.equal(await blobs.exists(a.sha256), false);
+        await assert.rejects(buffer(blobs.open(a.sha256)), /not found/);
+        await assert.rejects(spoolBuffered({ ...spool, maxMessageSize: 10 }, [{ bytes: small, target: target('5') }]), /exceeds the limit/);
       }));
 
     it('gives a mailbox lease to one owner at a time, renewable, taken over after expiry', () =>

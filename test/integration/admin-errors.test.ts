@@ -102,13 +102,17 @@ describe('admin errors', () => {
       assert.equal(ingest.code, 75, ingest.stderr);
       assert.match(ingest.stderr, /PostgreSQL|database/);
 
+      const running = engine;
       const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
       await assert.rejects(
         transport.sendMail({ envelope: { from: 'a@example.com', to: ['support@localhost'] }, raw: goodMail }),
-        (err: Error & { responseCode?: number }) => err.responseCode === 451,
+        (err: Error & { responseCode?: number }) => {
+          assert.equal(err.responseCode, 451, `${err.message}\nengine (exit ${running.child.exitCode}):\n${running.output()}`);
+          return true;
+        },
       );
       transport.close();
-      assert.equal(engine.child.exitCode, null, 'the engine keeps running through the outage');
+      assert.equal(engine.child.exitCode, null, `the engine keeps running through the outage:\n${engine.output()}`);
     } finally {
       await engine?.kill();
       await pg.stop().catch(() => undefined);

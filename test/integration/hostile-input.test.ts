@@ -13,7 +13,7 @@ import type { MessageRow, MessageState } from '../../src/core/message.ts';
 import { newOwnerId } from '../../src/core/owner-id.ts';
 import { spoolRaw, type SpoolContext } from '../../src/intake/spool-writer.ts';
 import { Runner, type RunnerContext } from '../../src/runner.ts';
-import { FsBlobStore } from '../../src/store/blobs/fs-blobs.ts';
+import { openBlobs } from '../../src/store/blobs/tiered-blobs.ts';
 import { SpoolView } from '../../src/store/blobs/spool-view.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -61,7 +61,7 @@ async function openSqliteIn(dataDir: string): Promise<TestStore> {
   const store = await openStore('', dataDir);
   return {
     store,
-    blobs: new FsBlobStore(dataDir),
+    blobs: openBlobs(dataDir, store),
     dataDir,
     url: '',
     async cleanup() {
@@ -198,7 +198,9 @@ describe('hostile input', { timeout: 120_000 }, () => {
       blobs,
       maxMessageSize: 300 * MB,
       now: Date.now,
-      onSpooled: (id, sha256) => view.show(id, sha256, 'queued'),
+      onSpooled: async (rows) => {
+      for (const row of rows) await view.show(row.id, row.sha256, 'queued', { bytes: row.bytes, fresh: !row.duplicate });
+    },
     };
     const spool = async (m: HostileMessage): Promise<number> => {
       const result = await spoolRaw(spoolContext, Readable.from([m.raw]), {

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { FsBlobStore } from '../../src/store/blobs/fs-blobs.ts';
+import { openBlobs, type TieredBlobStore } from '../../src/store/blobs/tiered-blobs.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { createDatabase, postgresUrlFromEnv } from './postgres.ts';
@@ -36,7 +36,7 @@ export async function freshDatabaseUrl(backend: Backend): Promise<string> {
 
 export interface TestStore {
   store: Store;
-  blobs: FsBlobStore;
+  blobs: TieredBlobStore;
   dataDir: string;
   url: string;
   cleanup(): Promise<void>;
@@ -49,7 +49,7 @@ export async function openTestStore(backend: Backend): Promise<TestStore> {
   const store = await openStore(url, dataDir);
   return {
     store,
-    blobs: new FsBlobStore(dataDir),
+    blobs: openBlobs(dataDir, store),
     dataDir,
     url,
     async cleanup() {

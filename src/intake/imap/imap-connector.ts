@@ -3,7 +3,8 @@ import { Transform, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { credentialsOf, type AccessToken } from '../access-token.ts';
 import type { Connector, FetchContext, MailboxProbe, PollResult } from '../connector.ts';
-import { spoolRaw } from '../spool-writer.ts';
+import { groupLimits, spoolBuffered, spoolRaw, type BufferedMail, type SpoolTarget } from '../spool-writer.ts';
+import { INLINE_RAW_LIMIT } from '../../store/blobs/tiered-blobs.ts';
 import { imapServerOptions } from './imap-options.ts';
 
 /** imapflow logs through a pino-like object; ours stays quiet below warn and never sees credentials. */
@@ -83,32 +84,50 @@ export class ImapConnector implements Connector {
       uids.sort((a, b) => a - b);
       const batch = uids.slice(0, mailbox.batchSize);
       let checkpoint = lastUid;
-      for (const uid of batch) {
-        if ((sizes.get(uid) ?? 0) > spool.maxMessageSize) {
-          // Left on the server unread and passed over, so one oversized mail cannot stall the folder.
-          this.ctx.log.error(
-            { uid, size: sizes.get(uid), limit: spool.maxMessageSize },
-            'message larger than limits.messageSize left in the folder; raise the limit and reset the checkpoint to take it',
-          );
-          checkpoint = uid;
-          await state.setCheckpoint(mailbox.address, mailbox.folder, { uidValidity, lastUid: checkpoint });
-          continue;
-        }
-        const download = await client.download(String(uid), undefined, { uid: true });
-        if (!download.content) continue; // expunged meanwhile by another client
-        await spoolRaw(spool, whole(download.content, sizes.get(uid), uid), {
-          mailboxes: [mailbox.address],
-          source: 'imap',
-          origin: `imap:${mailbox.folder}:${uidValidity}:${uid}`,
-        });
-        await this.acknowledge(client, uid);
+      let fetched = 0;
+      const advance = async (uid: number): Promise<void> => {
         checkpoint = uid;
         await state.setCheckpoint(mailbox.address, mailbox.folder, { uidValidity, lastUid: checkpoint });
+      };
+      for (const group of fetchGroups(batch, sizes, INLINE_RAW_LIMIT, spool.maxMessageSize)) {
+        if (group.kind === 'oversized') {
+          // Left on the server unread and passed over, so one oversized mail cannot stall the folder.
+          this.ctx.log.error(
+            { uid: group.uid, size: sizes.get(group.uid), limit: spool.maxMessageSize },
+            'message larger than limits.messageSize left in the folder; raise the limit and reset the checkpoint to take it',
+          );
+          await advance(group.uid);
+        } else if (group.kind === 'large') {
+          // Streamed into a blob file, never held whole.
+          const download = await client.download(String(group.uid), undefined, { uid: true });
+          if (download.content) {
+            await spoolRaw(spool, whole(download.content, sizes.get(group.uid), group.uid), this.target(uidValidity, group.uid));
+            await this.acknowledge(client, [group.uid]);
+            fetched += 1;
+          } // else expunged meanwhile by another client
+          await advance(group.uid);
+        } else {
+          // One FETCH for the group, one commit, one after-action: the round trips and the fsync
+          // are paid per group, not per message. The loop only collects: imapflow runs no other
+          // command on the connection until the FETCH is read to its end.
+          const mails: BufferedMail[] = [];
+          const taken: number[] = [];
+          for await (const m of client.fetch(group.uids, { uid: true, source: true }, { uid: true })) {
+            if (!m.source || m.uid <= lastUid) continue; // expunged meanwhile: no source
+            mails.push({ bytes: m.source, target: this.target(uidValidity, m.uid) });
+            taken.push(m.uid);
+          }
+          await spoolBuffered(spool, mails);
+          if (taken.length > 0) await this.acknowledge(client, taken);
+          fetched += taken.length;
+          const last = group.uids.at(-1);
+          if (last !== undefined) await advance(last);
+        }
       }
       if (batch.length === 0 && (!saved || saved.uidValidity !== uidValidity)) {
         await state.setCheckpoint(mailbox.address, mailbox.folder, { uidValidity, lastUid: checkpoint });
       }
-      return { fetched: batch.length, backlog: uids.length - batch.length };
+      return { fetched, backlog: uids.length - batch.length };
     } finally {
       lock.release();
     }
@@ -170,9 +189,15 @@ export class ImapConnector implements Connector {
     if (client) await client.logout().catch(() => client.close());
   }
 
-  private async acknowledge(client: ImapFlow, uid: number): Promise<void> {
+  private target(uidValidity: number, uid: number): SpoolTarget {
+    const { mailbox } = this.ctx;
+    return { mailboxes: [mailbox.address], source: 'imap', origin: `imap:${mailbox.folder}:${uidValidity}:${uid}` };
+  }
+
+  /** The after-action for messages the spool has committed, in one command (a UID set). */
+  private async acknowledge(client: ImapFlow, uids: number[]): Promise<void> {
     const after = this.ctx.mailbox.afterProcessing;
-    const range = String(uid);
+    const range = uids;
     if (after === 'keep') return;
     if (after === 'flag-seen') await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
     else if (after === 'delete') await client.messageDelete(range, { uid: true });
@@ -256,4 +281,35 @@ function whole(content: Readable, size: number | undefined, uid: number): Readab
   });
   content.on('error', (err) => counted.destroy(err));
   return content.pipe(counted);
+}
+
+type FetchGroup = { kind: 'small'; uids: number[] } | { kind: 'large'; uid: number } | { kind: 'oversized'; uid: number };
+
+
+/**
+ * Splits a batch, in UID order, into groups fetched whole and committed together, and single
+ * large (streamed) or oversized (left) messages, so the checkpoint still moves in UID order.
+ */
+export function fetchGroups(uids: readonly number[], sizes: ReadonlyMap<number, number>, streamAbove: number, maxSize: number): FetchGroup[] {
+  const groups: FetchGroup[] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  const close = (): void => {
+    if (current.length > 0) groups.push({ kind: 'small', uids: current });
+    current = [];
+    bytes = 0;
+  };
+  for (const uid of uids) {
+    const size = sizes.get(uid) ?? 0;
+    if (size > maxSize || size > streamAbove) {
+      close();
+      groups.push(size > maxSize ? { kind: 'oversized', uid } : { kind: 'large', uid });
+      continue;
+    }
+    if (current.length >= groupLimits.messages || bytes + size > groupLimits.bytes) close();
+    current.push(uid);
+    bytes += size;
+  }
+  close();
+  return groups;
 }

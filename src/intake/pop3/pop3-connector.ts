@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { credentialsOf } from '../access-token.ts';
 import type { Connector, FetchContext, MailboxProbe, PollResult } from '../connector.ts';
-import { spoolRaw } from '../spool-writer.ts';
+import { INLINE_RAW_LIMIT } from '../../store/blobs/tiered-blobs.ts';
+import { groupLimits, spoolBuffered, spoolRaw, type BufferedMail, type SpoolTarget } from '../spool-writer.ts';
 import { Pop3Client, Pop3Error } from './pop3-client.ts';
 
 /**
@@ -31,31 +32,47 @@ export class Pop3Connector implements Connector {
       const remove = mailbox.afterProcessing === 'delete';
       let fetched = 0;
       let left = 0;
+      // Whole messages wait here for one commit; DELE follows that commit, and QUIT makes the
+      // DELEs count only at the end, so a session cut before QUIT deletes nothing.
+      let group: { number: number; mail: BufferedMail }[] = [];
+      let groupSize = 0;
+      const commitGroup = async (): Promise<void> => {
+        if (group.length === 0) return;
+        await spoolBuffered(spool, group.map((g) => g.mail));
+        if (remove) for (const g of group) await client.delete(g.number);
+        group = [];
+        groupSize = 0;
+      };
       for (const entry of list) {
         if (known.has(keyOf(entry.uidl))) {
           // Stored in an earlier session whose DELE never committed (no QUIT): delete it now.
           if (remove) await client.delete(entry.number);
           continue;
         }
-        if ((sizes.get(entry.number) ?? 0) > spool.maxMessageSize) {
+        const size = sizes.get(entry.number) ?? 0;
+        if (size > spool.maxMessageSize) {
           // Never fetched, never deleted: it stays for the admin, and the rest of the box flows on.
-          this.warnOversized(entry.uidl, sizes.get(entry.number) ?? 0);
+          this.warnOversized(entry.uidl, size);
           continue;
         }
         if (fetched >= mailbox.batchSize) {
           left += 1;
           continue;
         }
-        const body: Readable = await client.retrieve(entry.number);
-        await spoolRaw(spool, body, {
-          mailboxes: [mailbox.address],
-          source: 'pop3',
-          origin: `pop3:${entry.uidl}`,
-          dedupeKey: keyOf(entry.uidl),
-        });
+        const target = this.target(entry.uidl);
         fetched += 1;
-        if (remove) await client.delete(entry.number);
+        if (size > INLINE_RAW_LIMIT) {
+          // Streamed into a blob file, never held whole.
+          await commitGroup();
+          await spoolRaw(spool, await client.retrieve(entry.number), target);
+          if (remove) await client.delete(entry.number);
+          continue;
+        }
+        group.push({ number: entry.number, mail: { bytes: await readAll(await client.retrieve(entry.number)), target } });
+        groupSize += size;
+        if (group.length >= groupLimits.messages || groupSize >= groupLimits.bytes) await commitGroup();
       }
+      await commitGroup();
       await client.quit();
       return { fetched, backlog: left };
     } finally {
@@ -92,6 +109,10 @@ export class Pop3Connector implements Connector {
   }
 
   async close(): Promise<void> {}
+
+  private target(uidl: string): SpoolTarget {
+    return { mailboxes: [this.ctx.mailbox.address], source: 'pop3', origin: `pop3:${uidl}`, dedupeKey: keyOf(uidl) };
+  }
 
   private warnOversized(uidl: string, size: number): void {
     if (this.oversized.has(uidl)) return;
@@ -144,4 +165,11 @@ export class Pop3Connector implements Connector {
 
 function keyOf(uidl: string): string {
   return `pop3:${uidl}`;
+}
+
+
+async function readAll(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

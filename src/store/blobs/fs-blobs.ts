@@ -14,6 +14,7 @@ import type { BlobInfo, BlobStore, PutOptions } from '../blob-store.ts';
  */
 export class FsBlobStore implements BlobStore {
   readonly root: string;
+  readonly inlineLimit = 0;
   private readonly tmp: string;
 
   constructor(dataDir: string) {

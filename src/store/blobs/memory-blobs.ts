@@ -5,6 +5,7 @@ import type { BlobInfo, BlobStore, PutOptions } from '../blob-store.ts';
 
 /** Blobs held in memory: for `postroom decide`, which must not write anything to disk. */
 export class MemoryBlobStore implements BlobStore {
+  readonly inlineLimit = 0;
   private readonly blobs = new Map<string, Buffer>();
 
   async put(source: Readable, options: PutOptions = {}): Promise<BlobInfo> {

@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdirSync, unlinkSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessageState } from '../../core/message.ts';
-import type { FsBlobStore } from './fs-blobs.ts';
 
 /** Siebel's directories, plus one each for the states Siebel did not have. */
 const folderOf: Record<MessageState, string> = {
@@ -17,6 +16,19 @@ const folderOf: Record<MessageState, string> = {
 };
 const folders = [...new Set(Object.values(folderOf))];
 
+export interface ShowOptions {
+  /** the raw mail, when the caller holds it (intake), so it need not be read back */
+  bytes?: Buffer | undefined;
+  /** just committed, so shown nowhere yet: no other folder to clear */
+  fresh?: boolean;
+}
+
+/** Blobs that can appear under another name (FsBlobStore, TieredBlobStore). */
+export interface LinkableBlobs {
+  /** `bytes`: the blob's bytes when the caller holds them already (saves reading them back). */
+  linkTo(sha256: string, target: string, bytes?: Buffer): Promise<void>;
+}
+
 /**
  * The raw .eml of each message under spool/<state folder>/<id>.eml, as hard links to the blob
  * (no second copy). It is a view for admins: the database row is the truth, and the view is
@@ -24,22 +36,24 @@ const folders = [...new Set(Object.values(folderOf))];
  */
 export class SpoolView {
   private readonly root: string;
-  private readonly blobs: FsBlobStore;
+  private readonly blobs: LinkableBlobs;
 
-  constructor(dataDir: string, blobs: FsBlobStore) {
+  constructor(dataDir: string, blobs: LinkableBlobs) {
     this.root = join(dataDir, 'spool');
     this.blobs = blobs;
     for (const folder of folders) mkdirSync(join(this.root, folder), { recursive: true });
   }
 
   /** Shows message `id` in the folder of `state` (or nowhere, when `state` is null: purged). */
-  async show(id: number, sha256: string, state: MessageState | null): Promise<void> {
+  async show(id: number, sha256: string, state: MessageState | null, options: ShowOptions = {}): Promise<void> {
     const wanted = state === null ? null : folderOf[state];
     // Link first, unlink after: a crash in between leaves the mail in two folders (repaired at the
     // next start from spool/incoming), never in none.
-    if (wanted !== null) await this.blobs.linkTo(sha256, join(this.root, wanted, `${id}.eml`));
+    if (wanted !== null) await this.blobs.linkTo(sha256, join(this.root, wanted, `${id}.eml`), options.bytes);
+    if (options.fresh) return;
     for (const folder of folders) {
-      if (folder !== wanted) await rm(join(this.root, folder, `${id}.eml`), { force: true });
+      // Synchronous: one unlink each, mostly of nothing, is cheaper than a trip to the thread pool.
+      if (folder !== wanted) unlinkQuietly(join(this.root, folder, `${id}.eml`));
     }
   }
 
@@ -47,5 +61,13 @@ export class SpoolView {
   async incomingIds(): Promise<number[]> {
     const names = await readdir(join(this.root, 'incoming'));
     return names.flatMap((name) => (/^\d+\.eml$/.test(name) ? [Number(name.slice(0, -4))] : []));
+  }
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

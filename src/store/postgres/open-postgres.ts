@@ -11,8 +11,11 @@ pg.types.setTypeParser(20, (value) => Number(value));
 /** Opens (and migrates) the PostgreSQL store for several workers and nodes on one database. */
 export async function openPostgresStore(url: string, poolSize = 10): Promise<KyselyStore> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
-  // An idle client losing its server must not crash the process; the next query reports it.
+  // A client losing its server must not crash the process, idle in the pool ('error' on the pool)
+  // or checked out between two statements of a transaction ('error' on the client, which nobody
+  // else listens to); the next query reports it, and the pool drops the broken client.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     const client = await pool.connect();
     client.release();
