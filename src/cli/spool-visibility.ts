@@ -8,7 +8,9 @@ import type { App } from './app.ts';
  */
 export async function showSpooled(app: Pick<App, 'showInSpool' | 'store' | 'log'>, rows: readonly SpooledRow[]): Promise<void> {
   try {
-    for (const row of rows) await app.showInSpool(row.id, row.sha256, 'queued', { bytes: row.bytes, fresh: !row.duplicate });
+    // Side by side: the writes run on the thread pool while this thread goes on.
+    for (let i = 0; i < rows.length; i += 64)
+      await Promise.all(rows.slice(i, i + 64).map((row) => app.showInSpool(row.id, row.sha256, 'queued', { bytes: row.bytes, fresh: !row.duplicate })));
     const finished = await app.store.finishedAmong(rows.map((row) => row.id));
     for (const row of rows) {
       const message = finished.get(row.id);

@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { BlobInfo, BlobStore, PutOptions } from '../blob-store.ts';
 import type { Store } from '../store.ts';
@@ -59,8 +60,7 @@ export class TieredBlobStore implements BlobStore {
     if (existsSync(this.files.path(sha256))) return this.files.linkTo(sha256, target);
     const bytes = known ?? (await this.rows.inlineRaw(sha256));
     if (!bytes) throw Object.assign(new Error(`blob ${sha256} not found`), { code: 'ENOENT' });
-    // Synchronous: small files, and a trip to the thread pool per call costs more than the write.
-    writeFileSync(target, bytes);
+    await writeFile(target, bytes);
   }
 }
 
