@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { credentialsOf } from '../access-token.ts';
 import type { Connector, FetchContext, MailboxProbe, PollResult } from '../connector.ts';
 import { INLINE_RAW_LIMIT } from '../../store/blobs/tiered-blobs.ts';
@@ -68,7 +68,7 @@ export class Pop3Connector implements Connector {
           if (remove) await client.delete(entry.number);
           continue;
         }
-        group.push({ number: entry.number, mail: { bytes: await readAll(await client.retrieve(entry.number)), target } });
+        group.push({ number: entry.number, mail: { bytes: await buffer(await client.retrieve(entry.number)), target } });
         groupSize += size;
         if (group.length >= groupLimits.messages || groupSize >= groupLimits.bytes) await commitGroup();
       }
@@ -165,11 +165,4 @@ export class Pop3Connector implements Connector {
 
 function keyOf(uidl: string): string {
   return `pop3:${uidl}`;
-}
-
-
-async function readAll(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }

@@ -30,8 +30,8 @@ export interface LinkableBlobs {
 }
 
 /**
- * The raw .eml of each message under spool/<state folder>/<id>.eml, as hard links to the blob
- * (no second copy). It is a view for admins: the database row is the truth, and the view is
+ * The raw .eml of each message under spool/<state folder>/<id>.eml: a hard link to its blob file,
+ * or a copy of raw mail kept in the database. It is a view for admins: the database row is the truth, and the view is
  * brought in line after each state change.
  */
 export class SpoolView {
