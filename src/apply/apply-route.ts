@@ -96,6 +96,17 @@ export async function applyRoute(
     });
   }
 
+  if (route.moveTo !== null) {
+    // Made by the mailbox's poller at its next poll: the IMAP connection is the poller's.
+    const queued = await tx.enqueueMove({ messageRef: message.id, mailbox: message.mailbox, target: route.moveTo }, now);
+    trace.push({
+      stage: 'apply',
+      looked: `folder ${route.moveTo}`,
+      concluded: queued ? 'move queued' : 'move already queued',
+      why: queued ? `the mailbox's poller moves it on the server at its next poll` : 'an earlier run of this message queued it',
+    });
+  }
+
   for (const endpoint of route.webhooks) {
     const url = settings.endpoints[endpoint];
     if (url === undefined) continue;

@@ -36,6 +36,8 @@ export interface MailboxSettings {
   /** endpoints called for every mail of this mailbox */
   webhooks?: readonly string[];
   whitelist?: 'accept-all' | 'reject-all' | 'known-contacts' | 'known-contacts-or-company';
+  /** what the connector does to fetched mail at intake: a rule can move only what it leaves */
+  afterProcessing?: 'delete' | 'keep' | 'flag-seen' | { move: string };
   autoCreateUsersFrom?: readonly string[];
   trust?: {
     mode: 'verify' | 'trust-header' | 'off';

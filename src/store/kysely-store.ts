@@ -5,6 +5,7 @@ import type {
   FinishFields,
   MailboxPollStatus,
   MessageFilter,
+  PendingMove,
   NewMessage,
   SpoolResult,
   StatusReport,
@@ -461,6 +462,15 @@ class Writer extends Reader implements StoreWriter {
       now,
     );
     return true;
+  }
+
+  async enqueueMove(move: { messageRef: number; mailbox: string; target: string }, now: number): Promise<boolean> {
+    const result = await this.db
+      .insertInto('imap_moves')
+      .values({ message_ref: move.messageRef, mailbox: move.mailbox, target: move.target, created_at: now })
+      .onConflict((oc) => oc.column('message_ref').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   async holdLease(id: number, owner: string): Promise<boolean> {
@@ -1040,6 +1050,36 @@ export class KyselyStore extends Reader implements Store {
       }
       return known;
     });
+  }
+
+  async pendingMoves(mailbox: string, limit: number): Promise<PendingMove[]> {
+    return storeCall(async () => {
+      const rows = await this.kysely
+        .selectFrom('imap_moves as m')
+        .innerJoin('deliveries as d', 'd.message_ref', 'm.message_ref')
+        .select(['m.message_ref', 'm.target', 'd.origin', 'd.id'])
+        .where('m.mailbox', '=', mailbox)
+        .where('m.state', '=', 'pending')
+        .where('d.origin', 'like', 'imap:%')
+        .orderBy('m.message_ref')
+        .orderBy('d.id')
+        .limit(limit * 4)
+        .execute();
+      // The latest delivery wins: a message fetched again after a UIDVALIDITY change lives there.
+      const latest = new Map<number, PendingMove>();
+      for (const r of rows) latest.set(Number(r.message_ref), { messageRef: Number(r.message_ref), target: r.target, origin: r.origin ?? '' });
+      return [...latest.values()].slice(0, limit);
+    });
+  }
+
+  async finishMove(messageRef: number, outcome: { state: 'done' | 'failed'; error: string | null }, now: number): Promise<void> {
+    await storeCall(() =>
+      this.kysely
+        .updateTable('imap_moves')
+        .set({ state: outcome.state, error: outcome.error, done_at: now })
+        .where('message_ref', '=', messageRef)
+        .execute(),
+    );
   }
 
   async recordPoll(st: MailboxPollStatus): Promise<void> {

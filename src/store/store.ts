@@ -157,6 +157,8 @@ export interface StoreWriter extends StoreReader {
    * It is a write, so on SQLite it takes the write lock before the transaction reads anything.
    */
   holdLease(id: number, owner: string): Promise<boolean>;
+  /** Queues a rule's move of an IMAP-fetched message; false when this message has one already. */
+  enqueueMove(move: { messageRef: number; mailbox: string; target: string }, now: number): Promise<boolean>;
   /** Moves a claimed message to its final state; false when `owner` no longer holds the lease. */
   finishMessage(id: number, owner: string, fields: FinishFields): Promise<boolean>;
   /** The next number of a record type; gap-free because it commits or rolls back with the record. */
@@ -266,6 +268,17 @@ export interface MailboxState {
   knownDedupeKeys(mailbox: string, keys: readonly string[]): Promise<Set<string>>;
   recordPoll(status: MailboxPollStatus): Promise<void>;
   mailboxStatus(): Promise<MailboxPollStatus[]>;
+  /** Rule moves waiting for this mailbox's poller, with where each message was fetched from. */
+  pendingMoves(mailbox: string, limit: number): Promise<PendingMove[]>;
+  finishMove(messageRef: number, outcome: { state: 'done' | 'failed'; error: string | null }, now: number): Promise<void>;
+}
+
+/** A rule's "move to a folder" for a message fetched by IMAP. */
+export interface PendingMove {
+  messageRef: number;
+  target: string;
+  /** the delivery's origin, imap:FOLDER:UIDVALIDITY:UID (the latest, when fetched twice) */
+  origin: string;
 }
 
 /** The store: one interface, SQLite and PostgreSQL behind it. */

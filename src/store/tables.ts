@@ -222,6 +222,17 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** A rule's move of IMAP mail to a folder, made by the mailbox's poller (migration 0010). */
+export interface ImapMovesTable {
+  message_ref: number;
+  mailbox: string;
+  target: string;
+  state: Generated<string>;
+  error: string | null;
+  created_at: number;
+  done_at: number | null;
+}
+
 /** Raw mail kept beside its spool rows (migration 0009); larger mail is a file under blobs/. */
 export interface RawInlineTable {
   sha256: string;
@@ -282,6 +293,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   schema_migrations: SchemaMigrationsTable;
   raw_inline: RawInlineTable;
+  imap_moves: ImapMovesTable;
   directory_parties: DirectoryPartiesTable;
   directory_addresses: DirectoryAddressesTable;
   directory_companies: DirectoryCompaniesTable;

@@ -16,11 +16,15 @@ const mailOf = (tag: string, n: number): Buffer =>
     ),
   );
 
+/** Messages in a folder, or -1 when it does not exist. */
 async function imapCount(d: RunningDovecot, user: string, folder: string): Promise<number> {
   const client = new ImapFlow({ host: d.host, port: d.imapPort, secure: false, doSTARTTLS: false, auth: { user, pass: 'pw' }, logger: false });
   await client.connect();
   try {
-    const status = await client.status(folder, { messages: true });
+    const status = await client.status(folder, { messages: true }).catch((err: { code?: string }) => {
+      if (err.code === 'NotFound') return false as const;
+      throw err;
+    });
     return status === false ? -1 : (status.messages ?? 0);
   } finally {
     await client.logout().catch(() => undefined);
@@ -55,7 +59,7 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
   before(async () => {
     dovecot = await startDovecot();
     dir = tempDir();
-    for (const user of ['popuser', 'imapuser', 'idleuser', 'keepuser', 'bigpop', 'bigimap']) await dovecot.addUser(user, 'pw');
+    for (const user of ['popuser', 'imapuser', 'idleuser', 'keepuser', 'bigpop', 'bigimap', 'moveuser', 'movedel']) await dovecot.addUser(user, 'pw');
     const port = await freePort();
     config = writeConfig(
       dir,
@@ -73,7 +77,14 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
           mailboxYaml(dovecot, 'keep@example.com', 'keepuser', 'imap', { settings: ['afterProcessing: keep', 'pollingInterval: 1s', 'idle: false'] }),
           mailboxYaml(dovecot, 'bigpop@example.com', 'bigpop', 'pop3', { settings: ['pollingInterval: 1s'] }),
           mailboxYaml(dovecot, 'bigimap@example.com', 'bigimap', 'imap', { settings: ['pollingInterval: 1s', 'idle: false'] }),
+          mailboxYaml(dovecot, 'moves@example.com', 'moveuser', 'imap', { settings: ['afterProcessing: flag-seen', 'pollingInterval: 1s', 'idle: false'] }),
+          mailboxYaml(dovecot, 'movedel@example.com', 'movedel', 'imap', { settings: ['afterProcessing: delete', 'pollingInterval: 1s', 'idle: false'] }),
           'limits: { messageSize: 1MB }',
+          'rules:',
+          '  filters:',
+          '    - name: invoices-to-billing',
+          '      when: { all: [{ mailbox: { isAnyOf: [moves@example.com, movedel@example.com] } }, { subject: { contains: invoice } }] }',
+          '      do: [{ moveTo: Billing }]',
         ].join('\n'),
       }),
     );
@@ -122,6 +133,24 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(await count('keep@example.com'), 5, 'still five: the three old ones were duplicates');
     assert.equal(await imapCount(dovecot, 'keepuser', 'INBOX'), 5, 'keep leaves them on the server');
+  });
+
+  it("a rule's moveTo moves the processed mail to its folder on the IMAP server, and says why when it cannot", async () => {
+    await appendViaImap(dovecot, 'moveuser', 'pw', [mailOf('invoice', 1), mailOf('question', 2), mailOf('invoice', 3)]);
+    await appendViaImap(dovecot, 'movedel', 'pw', [mailOf('invoice', 4)]);
+    await waitFor(async () => (await imapCount(dovecot, 'moveuser', 'Billing')) === 2, 60_000, 'two invoices in Billing');
+    assert.equal(await imapCount(dovecot, 'moveuser', 'INBOX'), 1, 'the question stays in INBOX');
+    const moved = (await store.listMessages({ mailbox: 'moves@example.com', limit: 10 })).find((m) => m.subject === 'invoice 1');
+    assert.ok(moved);
+    const trace = (await store.getTrace(moved.id)).map((t) => `${t.concluded}: ${t.why}`).join('\n');
+    assert.match(trace, /move queued/);
+    // With afterProcessing: delete the mail left the server at intake: nothing to move, and the trace says so.
+    await waitFor(async () => (await store.listMessages({ mailbox: 'movedel@example.com', limit: 10 }))[0]?.state === 'processed', 30_000, 'movedel processed');
+    const gone = (await store.listMessages({ mailbox: 'movedel@example.com', limit: 10 }))[0];
+    assert.ok(gone);
+    const goneTrace = (await store.getTrace(gone.id)).map((t) => `${t.concluded}: ${t.why}`).join('\n');
+    assert.match(goneTrace, /not moved to Billing: .*afterProcessing \(delete\).*keep or flag-seen/);
+    assert.equal(await imapCount(dovecot, 'movedel', 'Billing'), -1, 'no Billing folder was made');
   });
 
   it('leaves a message over limits.messageSize on the server and goes on with the rest', async () => {

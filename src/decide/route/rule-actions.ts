@@ -1,6 +1,6 @@
 import type { Action } from '../../core/rules.ts';
 import { renderTemplate, type TemplateVars } from '../../domain/rules/templates.ts';
-import type { DecideContext, Draft } from '../context.ts';
+import type { DecideContext, Draft, MailboxSettings } from '../context.ts';
 import { attach, claimKeyOf, create } from './record-choice.ts';
 import type { RouteDraft } from './route-draft.ts';
 
@@ -129,9 +129,15 @@ export async function runActions(
         route.ended = { state: 'deferred', until, why: `held by ${by} until ${new Date(until).toISOString()}` };
         return 'end';
       }
-      case 'moveTo':
+      case 'moveTo': {
+        const refused = moveRefusal(ctx.message.source, ctx.mailbox.afterProcessing);
+        if (refused) {
+          note(draft, phase, by, `not moved to ${action.folder}`, refused);
+          break;
+        }
         route.moveTo = action.folder;
         break;
+      }
       case 'divert': {
         const target = ctx.mailboxes?.find((m) => m.address.toLowerCase() === action.mailbox);
         if (!target) {
@@ -174,4 +180,12 @@ export function alterMessage(
   for (const [name, v] of Object.entries(change.headers)) s.headers[name.toLowerCase()] = [value(v)];
   if (draft.parsed) draft.parsed = { ...draft.parsed, subject: s.subject, text: s.text, headers: s.headers };
   if (draft.categorization && change.text !== null) draft.categorization = { ...draft.categorization, replyText: s.replyText };
+}
+
+/** Why a rule cannot move this mail on its server, or null when it can (IMAP, still in its folder). */
+function moveRefusal(source: string, after: MailboxSettings['afterProcessing']): string | null {
+  if (source !== 'imap') return `the mail came by ${source}: only mail fetched by IMAP is in a server folder`;
+  if (after === 'delete' || typeof after === 'object')
+    return `the mailbox's afterProcessing (${typeof after === 'object' ? `move: ${after.move}` : after}) took the mail out of its folder at intake; set afterProcessing: keep or flag-seen to let rules move it`;
+  return null;
 }

@@ -127,6 +127,7 @@ export class ImapConnector implements Connector {
       if (batch.length === 0 && (!saved || saved.uidValidity !== uidValidity)) {
         await state.setCheckpoint(mailbox.address, mailbox.folder, { uidValidity, lastUid: checkpoint });
       }
+      await this.makeMoves(client, uidValidity);
       return { fetched, backlog: uids.length - batch.length };
     } finally {
       lock.release();
@@ -187,6 +188,40 @@ export class ImapConnector implements Connector {
     const client = this.client;
     this.client = null;
     if (client) await client.logout().catch(() => client.close());
+  }
+
+  /**
+   * Rules' "move to a folder" for mail of this folder (queued by apply): one UID MOVE per target
+   * folder, created when missing. A message is moved only under the UIDVALIDITY it was fetched
+   * under; after a change its UID means nothing and the move fails with that reason.
+   */
+  private async makeMoves(client: ImapFlow, uidValidity: number): Promise<void> {
+    const { mailbox, state, spool } = this.ctx;
+    const moves = await state.pendingMoves(mailbox.address, 500);
+    const byTarget = new Map<string, { refs: number[]; uids: number[] }>();
+    for (const move of moves) {
+      const at = /^imap:(.*):(\d+):(\d+)$/.exec(move.origin);
+      if (!at || at[1] !== mailbox.folder || Number(at[2]) !== uidValidity) {
+        const error = `fetched as ${move.origin}, but ${mailbox.folder} now has UIDVALIDITY ${uidValidity}: the UID no longer names the mail`;
+        await state.finishMove(move.messageRef, { state: 'failed', error }, spool.now());
+        continue;
+      }
+      const group = byTarget.get(move.target) ?? { refs: [], uids: [] };
+      group.refs.push(move.messageRef);
+      group.uids.push(Number(at[3]));
+      byTarget.set(move.target, group);
+    }
+    for (const [target, group] of byTarget) {
+      // imapflow answers a refused MOVE with false; a missing folder is the usual reason.
+      let moved = await client.messageMove(group.uids, target, { uid: true });
+      if (moved === false) {
+        await client.mailboxCreate(target).catch(() => undefined);
+        moved = await client.messageMove(group.uids, target, { uid: true });
+      }
+      const error = moved === false ? `the server refused to move the mail to ${target}` : null;
+      if (error) this.ctx.log.warn({ folder: target, messages: group.refs }, error);
+      for (const ref of group.refs) await state.finishMove(ref, { state: error ? 'failed' : 'done', error }, spool.now());
+    }
   }
 
   private target(uidValidity: number, uid: number): SpoolTarget {
