@@ -202,6 +202,20 @@ for (const backend of backends()) {
         assert.throws(() => blobs.open('../../etc/passwd'), /not a blob id/);
       }));
 
+    it("queues a rule's IMAP move once per message and gives it back with where the mail was fetched", () =>
+      withStore(backend, async ({ store }) => {
+        const first = await store.spool(newMessage(30, { mailbox: 'm@x', source: 'imap', origin: 'imap:INBOX:7:41' }));
+        // Fetched again after a crash: the latest delivery names where the mail is now.
+        await store.spool(newMessage(30, { mailbox: 'm@x', source: 'imap', origin: 'imap:INBOX:7:42' }));
+        const queue = (target: string) => store.transaction((tx) => tx.enqueueMove({ messageRef: first.id, mailbox: 'm@x', target }, 5_000));
+        assert.equal(await queue('Billing'), true);
+        assert.equal(await queue('Other'), false, 'one move per message: a reprocess queues none');
+        assert.deepEqual(await store.pendingMoves('m@x', 10), [{ messageRef: first.id, target: 'Billing', origin: 'imap:INBOX:7:42' }]);
+        assert.deepEqual(await store.pendingMoves('other@x', 10), []);
+        await store.finishMove(first.id, { state: 'done', error: null }, 6_000);
+        assert.deepEqual(await store.pendingMoves('m@x', 10), []);
+      }));
+
     it('keeps small raw mail with its spool rows, larger mail as a blob file, and finds both', () =>
       withStore(backend, async ({ store, blobs, dataDir }) => {
         const spool = { store, blobs, maxMessageSize: 10 * 1024 * 1024, now: () => 1_000 };
