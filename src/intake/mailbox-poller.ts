@@ -86,7 +86,7 @@ export class MailboxPoller {
       if (now() < nextPollAt) {
         // Between polls: IDLE (or a plain wait) in slices short enough to keep the lease.
         const arrived = await this.connector.waitForMail(Math.min(nextPollAt - now(), renewEvery));
-        if (arrived) nextPollAt = 0;
+        if (arrived || (await this.movesWaiting())) nextPollAt = 0;
         continue;
       }
       let result: PollResult | null = null;
@@ -137,6 +137,16 @@ export class MailboxPoller {
         nextPollAt = now() + intervalMs; // with a backlog, the next batch comes at once
       }
     }
+  }
+
+  /**
+   * Rules' moves are made by a poll; an idling mailbox with a long polling interval would keep
+   * them waiting that long, so each wait slice looks for them.
+   */
+  private async movesWaiting(): Promise<boolean> {
+    if (this.mailbox.connector !== 'imap' || this.stopped) return false;
+    const moves = await this.state.pendingMoves(this.mailbox.address, 1).catch(() => []);
+    return moves.length > 0;
   }
 
   private sleep(ms: number): Promise<void> {

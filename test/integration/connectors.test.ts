@@ -77,7 +77,8 @@ describe('POP3 and IMAP connectors against Dovecot', { skip: (await haveDovecot(
           mailboxYaml(dovecot, 'keep@example.com', 'keepuser', 'imap', { settings: ['afterProcessing: keep', 'pollingInterval: 1s', 'idle: false'] }),
           mailboxYaml(dovecot, 'bigpop@example.com', 'bigpop', 'pop3', { settings: ['pollingInterval: 1s'] }),
           mailboxYaml(dovecot, 'bigimap@example.com', 'bigimap', 'imap', { settings: ['pollingInterval: 1s', 'idle: false'] }),
-          mailboxYaml(dovecot, 'moves@example.com', 'moveuser', 'imap', { settings: ['afterProcessing: flag-seen', 'pollingInterval: 1s', 'idle: false'] }),
+          // IDLE and a long interval: the poller must come back for the moves by itself.
+          mailboxYaml(dovecot, 'moves@example.com', 'moveuser', 'imap', { settings: ['afterProcessing: flag-seen', 'pollingInterval: 1h', 'idle: true'] }),
           mailboxYaml(dovecot, 'movedel@example.com', 'movedel', 'imap', { settings: ['afterProcessing: delete', 'pollingInterval: 1s', 'idle: false'] }),
           'limits: { messageSize: 1MB }',
           'rules:',
