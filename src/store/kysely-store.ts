@@ -1068,6 +1068,9 @@ export class KyselyStore extends Reader implements Store {
       // The latest delivery wins: a message fetched again after a UIDVALIDITY change lives there.
       const latest = new Map<number, PendingMove>();
       for (const r of rows) latest.set(Number(r.message_ref), { messageRef: Number(r.message_ref), target: r.target, origin: r.origin ?? '' });
+      // A full window may have cut the last message's later deliveries off: it waits for the next call.
+      const last = rows.at(-1);
+      if (rows.length === limit * 4 && last && latest.size > 1) latest.delete(Number(last.message_ref));
       return [...latest.values()].slice(0, limit);
     });
   }
