@@ -420,7 +420,10 @@ test(
     // middle of batches. The engine it starts last is the one that finishes the run.
     const killer = (async () => {
       while (failure === null && stats.kills < MIN_KILLS) {
-        await sleep(killRandom() < 0.35 ? 100 + killRandom() * 900 : 2_000 + killRandom() * 5_000);
+        // While mail is on the servers lives are short (intake fetches in groups and would drain
+        // the mailboxes between two kills); after that, longer ones reach the middle of processing.
+        const short = killRandom() < 0.35;
+        await sleep(short ? 100 + killRandom() * 900 : backlogLeft() ? 800 + killRandom() * 1_700 : 2_000 + killRandom() * 5_000);
         if (failure !== null || engine === null) break;
         if (backlogLeft()) stats.killsWithBacklog += 1;
         if (pop3Proxy.transferring(300) || imapProxy.transferring(300)) stats.killsMidTransfer += 1;
@@ -437,24 +440,22 @@ test(
         stats.killsDoneAt = Date.now();
       });
 
-    // The cutter: arms one proxy at a time, on a seeded schedule, with the byte of the answer to
-    // cut at: small offsets land inside any mail, large ones only inside the large mails.
-    const cutter = (async () => {
-      let turn = 0;
-      while (faulting()) {
-        await sleep(1_500 + cutRandom() * 3_500);
-        const proxy = turn++ % 2 === 0 ? pop3Proxy : imapProxy;
-        const ceiling = proxy.protocol === 'pop3' ? LARGE_SIZE - 1024 : IMAP_WINDOW - 1024;
-        proxy.armed =
-          cutRandom() < 0.5
-            ? 64 + Math.floor(cutRandom() * 1400)
-            : 2048 + Math.floor(cutRandom() * (ceiling - 2048));
-        // Wait for it to go off (or give up on it when the mail is in), so cuts are spread out.
-        while (faulting() && proxy.armed !== null) await sleep(100);
-      }
-      pop3Proxy.armed = null;
-      imapProxy.armed = null;
-    })().catch(fail);
+    // The cutters, one per proxy so each gets its cuts while its own mailbox has mail (intake
+    // fetches in groups now and drains a mailbox in seconds): each arms its proxy on a seeded
+    // schedule with the byte of the answer to cut at. Small offsets land inside any mail, large
+    // ones only inside the large mails.
+    const cutterFor = (proxy: FaultProxy, random: () => number) =>
+      (async () => {
+        while (faulting()) {
+          await sleep(500 + random() * 1_500);
+          const ceiling = proxy.protocol === 'pop3' ? LARGE_SIZE - 1024 : IMAP_WINDOW - 1024;
+          proxy.armed = random() < 0.5 ? 64 + Math.floor(random() * 1400) : 2048 + Math.floor(random() * (ceiling - 2048));
+          // Wait for it to go off (or give up on it when the mail is in), so cuts are spread out.
+          while (faulting() && proxy.armed !== null) await sleep(100);
+        }
+        proxy.armed = null;
+      })().catch(fail);
+    const cutter = Promise.all([cutterFor(pop3Proxy, cutRandom), cutterFor(imapProxy, prng(seed + 11))]);
 
     // Dovecot restart: once a seeded share of the mail is in, at a moment a RETR / FETCH is under way.
     const restarter = (async () => {
@@ -538,6 +539,10 @@ test(
 
     // The faults really happened.
     assert.ok(stats.kills >= MIN_KILLS, `at least ${MIN_KILLS} SIGKILLs (got ${stats.kills})`);
+    assert.ok(
+      stats.killsWithBacklog >= MIN_KILLS / 2,
+      `at least half the SIGKILLs while mail was on the servers (got ${stats.killsWithBacklog} of ${stats.kills})`,
+    );
     const minCuts = perMailbox >= 1000 ? 3 : 1;
     assert.ok(
       pop3Proxy.cuts.length >= minCuts,
