@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { encodeWord, quoteString } from 'nodemailer/lib/mime-funcs';
 import type { OutgoingMail } from '../core/outbound.ts';
@@ -22,10 +23,10 @@ export async function composeOutgoing(mail: OutgoingMail, openBlob: OpenBlob): P
   const envelope = { from: mail.from.address, to: [...mail.to, ...mail.cc] };
   if (mail.resendOriginal) {
     // A redirect goes to `to` only: the original's own To/Cc are history, not recipients.
-    const original = await readAll(openBlob(mail.resendOriginal.sha256));
+    const original = await buffer(openBlob(mail.resendOriginal.sha256));
     return { envelope: { from: mail.from.address, to: [...mail.to] }, raw: resent(mail, original) };
   }
-  const original = mail.attachOriginal ? await readAll(openBlob(mail.attachOriginal.sha256)) : null;
+  const original = mail.attachOriginal ? await buffer(openBlob(mail.attachOriginal.sha256)) : null;
   const composer = new MailComposer({
     from: { name: mail.from.name, address: mail.from.address },
     to: mail.to,
@@ -93,10 +94,4 @@ function formatAddress(a: { name: string; address: string }): string {
       ? quoteString(a.name)
       : encodeWord(a.name, 'Q', 52);
   return `${name} <${a.address}>`;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
