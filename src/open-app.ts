@@ -37,7 +37,7 @@ export async function openAppFromConfig(
     store,
     blobs,
     showInSpool: (id, sha256, state, options) => view.show(id, sha256, state, options),
-    spoolIncomingIds: () => view.incomingIds(),
+    spoolView: view,
     log,
     close: () => store.close(),
   };

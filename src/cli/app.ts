@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { MessageState } from '../core/message.ts';
 import type { BlobStore } from '../store/blob-store.ts';
-import type { ShowOptions } from '../store/blobs/spool-view.ts';
+import type { ShowOptions, SpoolViewState } from '../store/blobs/spool-view.ts';
 import type { Store } from '../store/store.ts';
 
 /** Everything a command needs, built once by the composition root (main.ts). */
@@ -12,8 +12,8 @@ export interface App {
   store: Store;
   blobs: BlobStore;
   showInSpool: (id: number, sha256: string, state: MessageState | null, options?: ShowOptions) => Promise<void>;
-  /** Message ids shown in spool/incoming (waiting, or finished by a process that died before moving them). */
-  spoolIncomingIds?: () => Promise<number[]>;
+  /** The spool folder view's state, for its repair after an unclean stop. */
+  spoolView?: SpoolViewState;
   log: Logger;
   /** the Message-ID signing key and domain: from the config, or generated once and kept in the store */
   signing: { secret: string; domain: string };

@@ -9,7 +9,7 @@ import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookSender } from '../outbound/webhooks
 import type { OpenApp } from './app.ts';
 import { finishPendingCatalogue } from '../apply/catalog-files.ts';
 import { OutboxSender } from '../outbound/outbox-sender.ts';
-import { repairSpoolView, showSpooled } from './spool-visibility.ts';
+import { markSpoolViewWhole, repairSpoolView, ShowBehind } from './spool-visibility.ts';
 
 /** `postroom start`: the SMTP listener and the workers, until SIGTERM/SIGINT drains them. */
 export async function startCommand(openApp: OpenApp, options: { config?: string }): Promise<void> {
@@ -46,6 +46,12 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
       if (removed > 0) log.info({ removed }, 'removed partial blob writes left by an unclean stop');
     })
     .catch(() => undefined);
+  app.store.sweepRawOrphans(3_600_000).then(
+    (removed) => {
+      if (removed > 0) log.info({ removed }, 'removed raw mail that an unclean stop left without its spool rows');
+    },
+    (err: unknown) => log.warn({ err: (err as Error).message }, 'raw mail left by an unclean stop not swept'),
+  );
   const repairing = repairSpoolView(app).then(
     (moved) => {
       if (moved > 0) log.warn({ moved }, 'spool folder view repaired after an unclean stop');
@@ -59,14 +65,15 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     (err: unknown) => log.warn({ err: (err as Error).message }, 'catalogue files not repaired'),
   );
 
+  const view = new ShowBehind(app);
   const spool: SpoolContext = {
     store: app.store,
     blobs: app.blobs,
     maxMessageSize: Math.min(config.smtp.maxMessageSize, config.limits.messageSize),
     now: Date.now,
     onSpooled: async (rows) => {
-      await showSpooled(app, rows);
       workers.notify();
+      await view.add(rows);
     },
   };
   const owner = newOwnerId();
@@ -101,6 +108,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
       await Promise.all(pollers.map((p) => p.stop()));
       await workers.stop();
       await webhookSender.stop();
+      await view.drain();
       await app.close();
       const code = (err as NodeJS.ErrnoException).code;
       const where = `${config.smtp.host}:${config.smtp.port}`;
@@ -153,6 +161,8 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
   await webhookSender.stop();
   await outboxSender.stop();
   await repairing;
+  await view.drain();
+  await markSpoolViewWhole(app).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'spool folder view mark not written'));
   await app.close();
   log.info('stopped');
 }

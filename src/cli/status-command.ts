@@ -6,11 +6,13 @@ import { printJson, table } from './format.ts';
 export async function statusCommand(app: App, opts: { json?: boolean }): Promise<void> {
   const report = await app.store.status();
   const polls = await app.store.mailboxStatus();
+  const moves = await app.store.moveStatus();
   const now = Date.now();
   const fetching = app.config.mailboxes
     .filter((m) => m.connector !== 'smtp')
     .map((m) => {
       const p = polls.find((s) => s.mailbox === m.address);
+      const mv = moves.find((s) => s.mailbox === m.address);
       const iso = (t: number | null | undefined): string | null =>
         t == null ? null : new Date(t).toISOString();
       return {
@@ -22,6 +24,8 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
         backlog: p?.backlog ?? null,
         lastError: p?.lastError ?? null,
         polledBy: p?.owner ?? null,
+        // Rule moves (`moveTo`) the poller has yet to make, and those the server refused.
+        moves: { pending: mv?.pending ?? 0, failed: mv?.failed ?? 0, lastError: mv?.lastError ?? null },
         // Three intervals without a good poll: something is wrong even if nothing was logged.
         stalled:
           p?.lastSuccessAt == null
@@ -69,7 +73,7 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
   if (fetching.length > 0) {
     process.stdout.write(
       `\n${table(
-        ['MAILBOX', 'CONNECTOR', 'LAST SUCCESS', 'LAG', 'BACKLOG', 'STATE', 'LAST ERROR'],
+        ['MAILBOX', 'CONNECTOR', 'LAST SUCCESS', 'LAG', 'BACKLOG', 'STATE', 'MOVES', 'LAST ERROR'],
         fetching.map((f) => [
           f.mailbox,
           f.connector,
@@ -77,7 +81,8 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
           f.lagSeconds === null ? '-' : `${f.lagSeconds}s`,
           f.backlog === null ? '-' : String(f.backlog),
           f.stalled ? 'STALLED' : 'ok',
-          f.lastError ?? '',
+          f.moves.pending + f.moves.failed === 0 ? '-' : `${f.moves.pending} waiting, ${f.moves.failed} failed`,
+          f.lastError ?? (f.moves.lastError === null ? '' : `move: ${f.moves.lastError}`),
         ]),
       )}`,
     );

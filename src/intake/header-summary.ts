@@ -33,21 +33,40 @@ export class HeaderPeek {
 
 /** Reads the three listing fields from the header block at the start of `head`. */
 export function summarizeHeaders(head: Buffer): HeaderSummary {
-  const text = head.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const block = end >= 0 ? text.slice(0, end) : text;
-  const fields = new Map<string, string>();
-  for (const line of block.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+  // Only the header block becomes a string: intake summarizes every mail it takes, and turning
+  // whole bodies into text cost more than the rest of the summary.
+  const block = head.toString('latin1', 0, headerEnd(head));
+  const wanted = new Map<string, string>();
+  let current: string | null = null;
+  for (const line of block.split('\n')) {
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      // A folded line continues the field above it (RFC 5322 §2.2.3).
+      if (current !== null) wanted.set(current, `${wanted.get(current) ?? ''} ${line.trim()}`);
+      continue;
+    }
+    current = null;
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
-    if (!fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
+    if ((name === 'message-id' || name === 'subject' || name === 'from') && !wanted.has(name)) {
+      wanted.set(name, line.slice(colon + 1).trim());
+      current = name;
+    }
   }
   return {
-    messageId: normalizeMessageId(fields.get('message-id')),
-    subject: decode(fields.get('subject')),
-    from: senderAddress(decode(fields.get('from'))),
+    messageId: normalizeMessageId(wanted.get('message-id')),
+    subject: decode(wanted.get('subject')),
+    from: senderAddress(decode(wanted.get('from'))),
   };
+}
+
+/** Where the header block of `head` ends: its first empty line (LF or CRLF, mixed too), or the end of `head`. */
+function headerEnd(head: Buffer): number {
+  for (let lf = head.indexOf(10); lf >= 0; lf = head.indexOf(10, lf + 1)) {
+    const next = head[lf + 1];
+    if (next === 10 || (next === 13 && head[lf + 2] === 10)) return lf;
+  }
+  return head.length;
 }
 
 /**
@@ -56,6 +75,9 @@ export function summarizeHeaders(head: Buffer): HeaderSummary {
  */
 function senderAddress(from: string | null): string | null {
   if (from === null) return null;
+  // The common `Name <address>` needs no full address parser; anything else gets one.
+  const angle = /^[^<>"]*<([^\s<>"(),;:@]+@[^\s<>"(),;:@]+)>\s*$/.exec(from);
+  if (angle?.[1]) return angle[1].toLowerCase().slice(0, 320);
   try {
     for (const entry of addressparser(from, { flatten: true }))
       if (entry.address) return entry.address.toLowerCase().slice(0, 320);
@@ -67,6 +89,8 @@ function senderAddress(from: string | null): string | null {
 
 function decode(value: string | undefined): string | null {
   if (value === undefined) return null;
+  // Plain ASCII with no encoded word reads as it is.
+  if (!value.includes('=?') && /^[\x20-\x7e\t]*$/.test(value)) return value.slice(0, 998);
   // Header bytes were read as latin1; 8-bit UTF-8 headers (RFC 6532) are recovered here.
   const raw = Buffer.from(value, 'latin1').toString('utf8');
   try {

@@ -5,6 +5,7 @@ import type {
   FinishFields,
   MailboxPollStatus,
   MessageFilter,
+  MoveStatus,
   PendingMove,
   NewMessage,
   SpoolResult,
@@ -21,6 +22,7 @@ import { DirectoryStore } from './directory-store.ts';
 import { writeDirectoryEntities } from './directory-writes.ts';
 import { immediateTransaction } from './immediate-transaction.ts';
 import { storeCall } from './store-call.ts';
+import type { RawLocation, SqliteRawFile } from './sqlite/raw-file.ts';
 import type { Database } from './tables.ts';
 import { parseTrace, toAttachmentRow, toDocumentRow, toMessageRow, toNoticeRow, toOutboxRow, toRecordRow } from './row-mapping.ts';
 import type { NewOutboxRow, NewWebhookDelivery, OutboxRow } from '../core/outbound.ts';
@@ -67,6 +69,18 @@ class Reader implements StoreReader {
     });
   }
 
+  async messageIdBounds(): Promise<{ last: number; firstUnfinished: number | null }> {
+    return storeCall(async () => {
+      const last = await this.db.selectFrom('messages').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+      const unfinished = await this.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.min('id').as('id'))
+        .where('state', 'in', ['queued', 'processing', 'deferred'])
+        .executeTakeFirst();
+      return { last: Number(last?.id ?? 0), firstUnfinished: unfinished?.id == null ? null : Number(unfinished.id) };
+    });
+  }
+
   async getTrace(id: number): Promise<TraceStep[]> {
     return storeCall(async () => {
       const row = await this.db
@@ -83,6 +97,7 @@ class Reader implements StoreReader {
       let query = this.db.selectFrom('messages').selectAll();
       if (filter.state) query = query.where('state', '=', filter.state);
       if (filter.mailbox) query = query.where('mailbox', '=', filter.mailbox);
+      if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
       const rows = await query
         .orderBy('id')
         .limit(filter.limit ?? 1000)
@@ -787,11 +802,14 @@ export class KyselyStore extends Reader implements Store {
   readonly outbox: KyselyOutboxQueue;
   readonly webhooks: KyselyWebhookQueue;
   private readonly kysely: Kysely<Database>;
+  /** SQLite's raw mail file (sqlite/raw-file.ts): raw mail goes there, not in raw_inline. */
+  private readonly rawFile: SqliteRawFile | undefined;
 
-  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', options: { rawFile?: SqliteRawFile } = {}) {
     super(db);
     this.kysely = db;
     this.dialect = dialect;
+    this.rawFile = options.rawFile;
     this.directory = new DirectoryStore(db, dialect);
     this.outbox = new KyselyOutboxQueue(db, dialect);
     this.webhooks = new KyselyWebhookQueue(db, dialect);
@@ -821,24 +839,90 @@ export class KyselyStore extends Reader implements Store {
 
   async spoolMany(messages: readonly NewMessage[]): Promise<SpoolResult[]> {
     if (messages.length === 0) return [];
-    return storeCall(() =>
-      this.inTransaction(async (trx) => {
+    return storeCall(async () => {
+      let rows = messages;
+      let located: RawLocation[] = [];
+      if (this.rawFile) {
+        // Two commits, raw mail first: the rows must never be able to outlive their bytes. A
+        // crash in between leaves raw mail nothing names, which sweepRawOrphans() removes.
+        located = this.rawFile.append(await this.unstoredRaws(messages), Date.now());
+        rows = messages.map((m) => {
+          const row = { ...m };
+          delete row.inlineRaw;
+          return row;
+        });
+      }
+      return this.inTransaction(async (trx) => {
+        for (let i = 0; i < located.length; i += spoolChunk) {
+          await trx
+            .insertInto('raw_index')
+            .values(located.slice(i, i + spoolChunk))
+            .onConflict((oc) => oc.column('sha256').doNothing())
+            .execute();
+        }
         const results: SpoolResult[] = [];
-        for (let i = 0; i < messages.length; i += spoolChunk) results.push(...(await spoolChunkOf(trx, messages.slice(i, i + spoolChunk))));
+        for (let i = 0; i < rows.length; i += spoolChunk) results.push(...(await spoolChunkOf(trx, rows.slice(i, i + spoolChunk))));
         return results;
-      }),
-    );
+      });
+    });
+  }
+
+  /** The inline raw mail of `messages` whose bytes the raw file does not hold yet, by hash. */
+  private async unstoredRaws(messages: readonly NewMessage[]): Promise<Map<string, Buffer>> {
+    const raws = new Map<string, Buffer>();
+    for (const m of messages) if (m.inlineRaw) raws.set(m.rawSha256, m.inlineRaw);
+    const shas = [...raws.keys()];
+    for (let i = 0; i < shas.length; i += spoolChunk) {
+      const known = await this.kysely.selectFrom('raw_index').select('sha256').where('sha256', 'in', shas.slice(i, i + spoolChunk)).execute();
+      for (const row of known) raws.delete(row.sha256); // one more delivery of stored bytes
+    }
+    return raws;
   }
 
   async inlineRaw(sha256: string): Promise<Buffer | null> {
     return storeCall(async () => {
+      if (this.rawFile) {
+        const located = await this.db.selectFrom('raw_index').select('raw_id').where('sha256', '=', sha256).executeTakeFirst();
+        const bytes = located ? this.rawFile.read(located.raw_id) : null;
+        if (bytes) return bytes;
+      }
+      // Mail spooled before the raw file existed, and all raw mail on PostgreSQL.
       const row = await this.db.selectFrom('raw_inline').select('bytes').where('sha256', '=', sha256).executeTakeFirst();
       return row ? Buffer.from(row.bytes) : null;
     });
   }
 
   async deleteInlineRaw(sha256: string): Promise<void> {
-    await storeCall(() => this.db.deleteFrom('raw_inline').where('sha256', '=', sha256).execute());
+    await storeCall(async () => {
+      if (this.rawFile) {
+        const located = await this.db.selectFrom('raw_index').select('raw_id').where('sha256', '=', sha256).executeTakeFirst();
+        // The index entry first: a crash before the bytes go leaves an orphan to sweep, never an
+        // entry that names nothing.
+        await this.db.deleteFrom('raw_index').where('sha256', '=', sha256).execute();
+        if (located) this.rawFile.delete(located.raw_id);
+      }
+      await this.db.deleteFrom('raw_inline').where('sha256', '=', sha256).execute();
+    });
+  }
+
+  async sweepRawOrphans(olderThanMs: number): Promise<number> {
+    const rawFile = this.rawFile;
+    if (!rawFile) return 0; // elsewhere raw mail commits with its rows: nothing to sweep
+    return storeCall(async () => {
+      // Only older ones: younger raw mail may belong to a spool commit still on its way.
+      const ids = rawFile.idsStoredBefore(Date.now() - olderThanMs);
+      let removed = 0;
+      for (let i = 0; i < ids.length; i += spoolChunk) {
+        const chunk = ids.slice(i, i + spoolChunk);
+        const named = new Set((await this.db.selectFrom('raw_index').select('raw_id').where('raw_id', 'in', chunk).execute()).map((r) => Number(r.raw_id)));
+        for (const id of chunk) {
+          if (named.has(id)) continue;
+          rawFile.delete(id);
+          removed += 1;
+        }
+      }
+      return removed;
+    });
   }
 
   async claim(owner: string, limit: number, now: number, leaseMs: number): Promise<MessageRow[]> {
@@ -1085,6 +1169,37 @@ export class KyselyStore extends Reader implements Store {
     );
   }
 
+  async moveStatus(): Promise<MoveStatus[]> {
+    return storeCall(async () => {
+      const counts = await this.kysely
+        .selectFrom('imap_moves')
+        .select(['mailbox', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('state', 'in', ['pending', 'failed'])
+        .groupBy(['mailbox', 'state'])
+        .execute();
+      const byMailbox = new Map<string, MoveStatus>();
+      for (const row of counts) {
+        const entry = byMailbox.get(row.mailbox) ?? { mailbox: row.mailbox, pending: 0, failed: 0, lastError: null };
+        if (row.state === 'pending') entry.pending = Number(row.n);
+        else entry.failed = Number(row.n);
+        byMailbox.set(row.mailbox, entry);
+      }
+      for (const entry of byMailbox.values()) {
+        if (entry.failed === 0) continue;
+        const last = await this.kysely
+          .selectFrom('imap_moves')
+          .select('error')
+          .where('mailbox', '=', entry.mailbox)
+          .where('state', '=', 'failed')
+          .orderBy('done_at', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        entry.lastError = last?.error ?? null;
+      }
+      return [...byMailbox.values()];
+    });
+  }
+
   async recordPoll(st: MailboxPollStatus): Promise<void> {
     const values = {
       last_poll_at: st.lastPollAt,
@@ -1156,6 +1271,7 @@ export class KyselyStore extends Reader implements Store {
 
   async close(): Promise<void> {
     await this.kysely.destroy();
+    this.rawFile?.close();
   }
 }
 

@@ -49,6 +49,8 @@ export interface SpoolResult {
 export interface MessageFilter {
   state?: MessageState;
   mailbox?: string;
+  /** only messages with a larger id (paging in id order) */
+  afterId?: number;
   limit?: number;
 }
 
@@ -71,6 +73,8 @@ export interface StoreReader {
   getMessage(id: number): Promise<MessageRow | undefined>;
   /** Of these messages, the ones in a final state (not queued, processing or deferred), by id. */
   finishedAmong(ids: readonly number[]): Promise<Map<number, { state: MessageState; rawPurged: boolean }>>;
+  /** The last message id, and the first one not in a final state (null when all are final). */
+  messageIdBounds(): Promise<{ last: number; firstUnfinished: number | null }>;
   getTrace(id: number): Promise<TraceStep[]>;
   listMessages(filter: MessageFilter): Promise<MessageRow[]>;
   listAttachments(messageRef: number): Promise<AttachmentRow[]>;
@@ -271,6 +275,15 @@ export interface MailboxState {
   /** Rule moves waiting for this mailbox's poller, with where each message was fetched from. */
   pendingMoves(mailbox: string, limit: number): Promise<PendingMove[]>;
   finishMove(messageRef: number, outcome: { state: 'done' | 'failed'; error: string | null }, now: number): Promise<void>;
+  /** Rule moves not made yet, per mailbox: waiting, and failed with the last failure's reason. */
+  moveStatus(): Promise<MoveStatus[]>;
+}
+
+export interface MoveStatus {
+  mailbox: string;
+  pending: number;
+  failed: number;
+  lastError: string | null;
 }
 
 /** A rule's "move to a folder" for a message fetched by IMAP. */
@@ -299,6 +312,8 @@ export interface Store extends StoreReader, MailboxState {
   /** The raw bytes committed with a spool row, or null when the raw mail is a blob file (or gone). */
   inlineRaw(sha256: string): Promise<Buffer | null>;
   deleteInlineRaw(sha256: string): Promise<void>;
+  /** Removes raw mail older than `olderThanMs` that no spool row names (left by a crash between two commits); returns how many. */
+  sweepRawOrphans(olderThanMs: number): Promise<number>;
   /** Leases up to `limit` messages that are due: queued, deferred and due, or processing with an expired lease. */
   claim(owner: string, limit: number, now: number, leaseMs: number): Promise<MessageRow[]>;
   /** Extends the lease of messages still being worked on. */

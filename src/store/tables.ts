@@ -240,6 +240,12 @@ export interface RawInlineTable {
   bytes: Buffer;
 }
 
+/** SQLite: which row of the raw mail file (sqlite/raw-file.ts) holds the mail with this hash (migration 0012). */
+export interface RawIndexTable {
+  sha256: string;
+  raw_id: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -293,6 +299,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   schema_migrations: SchemaMigrationsTable;
   raw_inline: RawInlineTable;
+  raw_index: RawIndexTable;
   imap_moves: ImapMovesTable;
   directory_parties: DirectoryPartiesTable;
   directory_addresses: DirectoryAddressesTable;

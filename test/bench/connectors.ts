@@ -3,7 +3,7 @@
 // every mail to `postroom ingest -`; and IMAP IDLE latency of a running `postroom start`.
 import SQLite from 'better-sqlite3';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ImapFlow } from 'imapflow';
@@ -14,7 +14,7 @@ import { ImapConnector } from '../../src/intake/imap/imap-connector.ts';
 import { Pop3Client } from '../../src/intake/pop3/pop3-client.ts';
 import { Pop3Connector } from '../../src/intake/pop3/pop3-connector.ts';
 import type { SpoolContext } from '../../src/intake/spool-writer.ts';
-import { showSpooled } from '../../src/cli/spool-visibility.ts';
+import { ShowBehind } from '../../src/cli/spool-visibility.ts';
 import { openBlobs } from '../../src/store/blobs/tiered-blobs.ts';
 import { SpoolView } from '../../src/store/blobs/spool-view.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -144,7 +144,7 @@ export interface ConnectorFigures extends RateFigures {
 /**
  * Postroom's connector (constructed as `postroom start` does, afterProcessing: keep) polling
  * `user`'s INBOX into a fresh SQLite spool until no backlog is left. The spool context is the
- * engine's: the blob store of open-app (small raw mail inline in the database), the intake store connection (synchronous = FULL), spool/incoming view.
+ * engine's: the blob store of open-app (small raw mail in postroom.raw.db), the intake store connection (synchronous = FULL), the spool/incoming view written behind (ShowBehind).
  */
 export async function connectorIntake(d: RunningDovecot, user: string, kind: 'imap' | 'pop3', expected: number): Promise<ConnectorFigures> {
   const dataDir = tempDir(`postroom-bench-${kind}-`);
@@ -168,13 +168,14 @@ export async function connectorIntake(d: RunningDovecot, user: string, kind: 'im
     const store = await openStore(config.database.url, dataDir);
     const blobs = openBlobs(dataDir, store);
     const view = new SpoolView(dataDir, blobs);
+    const behind = new ShowBehind({ store, log: silent, showInSpool: (id, sha, state, options) => view.show(id, sha, state, options) });
     const spool: SpoolContext = {
       store,
       blobs,
       maxMessageSize: Math.min(config.smtp.maxMessageSize, config.limits.messageSize),
       now: Date.now,
-      // What `postroom start` does after each commit: show the rows in spool/incoming.
-      onSpooled: (rows) => showSpooled({ store, log: silent, showInSpool: (id, sha, state, options) => view.show(id, sha, state, options) }, rows),
+      // What `postroom start` does after each commit: show the rows in spool/incoming, behind intake.
+      onSpooled: (rows) => behind.add(rows),
     };
     const ctx: FetchContext = { mailbox, spool, state: store, log: silent, env: {} };
     const connector = kind === 'imap' ? new ImapConnector(ctx) : new Pop3Connector(ctx);
@@ -191,6 +192,10 @@ export async function connectorIntake(d: RunningDovecot, user: string, kind: 'im
         return { messages, bytes: 0 };
       });
       await connector.close();
+      // The view is written behind intake (as in `postroom start`): finished after the timed run.
+      await behind.drain();
+      const shown = readdirSync(join(dataDir, 'spool', 'incoming')).length;
+      if (shown !== expected) process.stdout.write(`  warning: ${kind} spool/incoming shows ${shown} of ${expected} messages\n`);
       const status = await store.status();
       const spooled = Object.values(status.byState).reduce((sum, n) => sum + (n ?? 0), 0);
       if (spooled !== expected) process.stdout.write(`  warning: ${kind} connector spooled ${spooled} of ${expected} messages\n`);

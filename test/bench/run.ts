@@ -247,7 +247,7 @@ if (wantsDovecot && !(await haveDovecot())) {
       const corpus: Corpus = generateCorpus({ count: fetchMails, seed: 7, tag: `fetch.${Date.now()}` });
       const avgKb = corpus.totalBytes / corpus.mails.length / 1024;
       out(`${dovecotInfo}. Each run reads its own fresh user holding the same ${fetchMails} mails (${f1(corpus.totalBytes / 2 ** 20)} MB, ${f1(avgKb)} KB average), index built beforehand.`);
-      out('Ours: the connector as `postroom start` builds it (afterProcessing: keep, batchSize 10,000) into a fresh SQLite spool (intake connection, synchronous = FULL; mail up to 256 KiB committed with its row, larger mail fsynced to a blob file; spool/incoming view), polled until no backlog is left.');
+      out('Ours: the connector as `postroom start` builds it (afterProcessing: keep, batchSize 10,000) into a fresh SQLite spool (intake connection, synchronous = FULL; mail up to 256 KiB committed to postroom.raw.db just before its rows, larger mail fsynced to a blob file; the spool/incoming view written behind, as `postroom start` does, and checked complete after the run), polled until no backlog is left.');
       const rateOf = (f: RateFigures): string =>
         `${f1(f.rate)} msgs/s (${f.messages} msgs, ${f1(f.bytes / 2 ** 20)} MB in ${f.seconds.toFixed(2)} s${f.cores === null ? '' : `; this process ${f.cores.toFixed(2)} cores`})`;
       if (only.has('imap')) {

@@ -212,8 +212,14 @@ for (const backend of backends()) {
         assert.equal(await queue('Other'), false, 'one move per message: a reprocess queues none');
         assert.deepEqual(await store.pendingMoves('m@x', 10), [{ messageRef: first.id, target: 'Billing', origin: 'imap:INBOX:7:42' }]);
         assert.deepEqual(await store.pendingMoves('other@x', 10), []);
+        assert.deepEqual(await store.moveStatus(), [{ mailbox: 'm@x', pending: 1, failed: 0, lastError: null }]);
         await store.finishMove(first.id, { state: 'done', error: null }, 6_000);
         assert.deepEqual(await store.pendingMoves('m@x', 10), []);
+        assert.deepEqual(await store.moveStatus(), [], 'a move made is no longer reported');
+        const second = await store.spool(newMessage(31, { mailbox: 'm@x', source: 'imap', origin: 'imap:INBOX:7:43' }));
+        await store.transaction((tx) => tx.enqueueMove({ messageRef: second.id, mailbox: 'm@x', target: 'Nope' }, 7_000));
+        await store.finishMove(second.id, { state: 'failed', error: 'NO [TRYCREATE] no such folder' }, 8_000);
+        assert.deepEqual(await store.moveStatus(), [{ mailbox: 'm@x', pending: 0, failed: 1, lastError: 'NO [TRYCREATE] no such folder' }]);
       }));
 
     it('keeps small raw mail with its spool rows, larger mail as a blob file, and finds both', () =>

@@ -498,8 +498,14 @@ test(
         'all mail fetched and processed, POP3 Maildir and IMAP INBOX empty',
       );
     } catch (err) {
+      // The messages that did not make it, with why: the first thing to look at when this fails.
+      const unfinished = (
+        await Promise.all((['queued', 'processing', 'deferred', 'failed'] as const).map((state) => db.listMessages({ state, limit: 10 })))
+      )
+        .flat()
+        .map((m) => ({ id: m.id, mailbox: m.mailbox, state: m.state, attempts: m.attempts, lease: m.leaseOwner, error: m.error }));
       throw new Error(
-        `${(err as Error).message}; last: ${JSON.stringify(last)}\n${troubleLines([...logs, running.output()])
+        `${(err as Error).message}; last: ${JSON.stringify(last)}; not processed: ${JSON.stringify(unfinished)}\n${troubleLines([...logs, running.output()])
           .slice(0, 40)
           .join('\n')}`,
         {

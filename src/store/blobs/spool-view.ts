@@ -1,4 +1,4 @@
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessageState } from '../../core/message.ts';
@@ -62,7 +62,35 @@ export class SpoolView {
     const names = await readdir(join(this.root, 'incoming'));
     return names.flatMap((name) => (/^\d+\.eml$/.test(name) ? [Number(name.slice(0, -4))] : []));
   }
+
+  /** Whether message `id` shows in the folder of `state` and in no other (null: in none). */
+  isShown(id: number, state: MessageState | null): boolean {
+    const wanted = state === null ? null : folderOf[state];
+    return folders.every((folder) => existsSync(join(this.root, folder, `${id}.eml`)) === (folder === wanted));
+  }
+
+  /** Every message up to this id is final and shown in its folder (0: nothing known). */
+  shownThrough(): number {
+    try {
+      const value = Number(readFileSync(join(this.root, shownThroughFile), 'utf8').trim());
+      return Number.isSafeInteger(value) && value > 0 ? value : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  markShownThrough(id: number): void {
+    const file = join(this.root, shownThroughFile);
+    writeFileSync(`${file}.tmp`, `${id}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
 }
+
+/** The view's high-water mark, so a repair after a crash looks only at mail since the last one. */
+const shownThroughFile = '.shown-through';
+
+/** What the repair of the view after an unclean stop reads and marks. */
+export type SpoolViewState = Pick<SpoolView, 'incomingIds' | 'isShown' | 'shownThrough' | 'markShownThrough'>;
 
 function unlinkQuietly(file: string): void {
   try {

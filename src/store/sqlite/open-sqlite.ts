@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { PostroomError } from '../../core/errors.ts';
 import { KyselyStore } from '../kysely-store.ts';
+import { SqliteRawFile } from './raw-file.ts';
 import { migrate } from '../migrate.ts';
 import type { Database } from '../tables.ts';
 
@@ -33,7 +34,7 @@ function withStatementCache(database: SQLite.Database): SqliteDatabase {
   };
 }
 
-/** Opens (and migrates) the embedded store: one SQLite file in WAL mode. */
+/** Opens (and migrates) the embedded store: a SQLite file in WAL mode, and its raw mail file beside it. */
 export async function openSqliteStore(file: string, options: SqliteOptions = {}): Promise<KyselyStore> {
   let database: SQLite.Database;
   try {
@@ -54,5 +55,23 @@ export async function openSqliteStore(file: string, options: SqliteOptions = {})
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   await migrate(db, 'sqlite');
-  return new KyselyStore(db, 'sqlite');
+  // An in-memory store (`postroom decide`) keeps its raw mail in the main database.
+  if (file === ':memory:') return new KyselyStore(db, 'sqlite');
+  const raw = rawFileOf(file);
+  try {
+    return new KyselyStore(db, 'sqlite', { rawFile: new SqliteRawFile(raw, options.synchronous ?? 'full') });
+  } catch (err) {
+    await db.destroy();
+    throw new PostroomError(
+      'store_unavailable',
+      `Cannot open the raw mail file ${raw}: ${err instanceof Error ? err.message : String(err)}. ` +
+        'It lives beside the SQLite database; check that its folder is writable by this user.',
+      { cause: err },
+    );
+  }
+}
+
+/** postroom.db → postroom.raw.db, beside it: backups and moves take both files. */
+export function rawFileOf(file: string): string {
+  return file.replace(/(\.db)?$/, '.raw.db');
 }
