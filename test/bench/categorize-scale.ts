@@ -15,6 +15,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 import { describeHistory, fillStore, senderAddress, type Filled } from './categorize-fill.ts';
+import { median } from './stats.ts';
 
 export interface CategorizeScaleFigures {
   empty: { rate: number; msPerMail: number };
@@ -169,10 +170,6 @@ function generateMails(history: Filled, count: number, messages: number): Buffer
   return out;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 if (import.meta.main) {
   const [messages = 1_000_000, records = 200_000, mails = 2000] = process.argv.slice(2).map(Number);

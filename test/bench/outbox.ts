@@ -16,6 +16,7 @@ import { composeOutgoing } from '../../src/outbound/outgoing-mime.ts';
 import { CONNECTIONS_PER_SERVER } from '../../src/outbound/smtp-transports.ts';
 import { openBlobs } from '../../src/store/blobs/tiered-blobs.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { median } from './stats.ts';
 
 export interface OutboxFigures {
   mails: number;
@@ -77,8 +78,6 @@ function answers(n: number): OutgoingMail[] {
   }));
 }
 
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** Bare nodemailer: a pooled transport, `concurrency` loops each awaiting its sendMail. */
 async function bareRate(

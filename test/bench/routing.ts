@@ -7,6 +7,7 @@ import { rulesSchema } from '../../src/config/rules-schema.ts';
 import { openDecideSandbox } from '../../src/decide-sandbox.ts';
 import { decideRaw } from '../../src/decide/decide-raw.ts';
 import type { RuleSet } from '../../src/core/rules.ts';
+import { median } from './stats.ts';
 
 export interface RoutingFigures {
   mails: number;
@@ -93,7 +94,3 @@ export async function measureRouting(mails: readonly Buffer[], ruleCount = 1000,
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
