@@ -1,22 +1,33 @@
-import type { MessageRow } from '../core/message.ts';
+import type { MessageRow, MessageState } from '../core/message.ts';
 import type { SpooledRow } from '../intake/spool-writer.ts';
 import type { SpoolViewState } from '../store/blobs/spool-view.ts';
 import type { App } from './app.ts';
 
 /**
- * Shows just-spooled messages in spool/incoming. A worker (another thread or process) may
- * already have finished one and moved its view; showing first and reading the states after makes
- * the last writer of the view always the one that saw the final state.
+ * Shows spooled messages in spool/incoming. One a worker has finished already is left to the
+ * worker, which shows it in its final folder after its commit (a duplicate delivery of finished
+ * mail is shown there again: its first delivery's process may have died before it could). A
+ * worker may also finish one while this runs; reading the states again after showing makes the
+ * last writer of the view always the one that saw the final state.
  */
 export async function showSpooled(app: Pick<App, 'showInSpool' | 'store' | 'log'>, rows: readonly SpooledRow[]): Promise<void> {
   try {
-    // Side by side: the writes run on the thread pool while this thread goes on.
-    for (let i = 0; i < rows.length; i += 64)
-      await Promise.all(rows.slice(i, i + 64).map((row) => app.showInSpool(row.id, row.sha256, 'queued', { bytes: row.bytes, fresh: !row.duplicate })));
-    const finished = await app.store.finishedAmong(rows.map((row) => row.id));
+    const done = await app.store.finishedAmong(rows.map((row) => row.id));
+    const final = async (row: SpooledRow, message: { state: MessageState; rawPurged: boolean }): Promise<void> =>
+      app.showInSpool(row.id, row.sha256, message.rawPurged ? null : message.state, { bytes: row.bytes });
+    const waiting: SpooledRow[] = [];
     for (const row of rows) {
+      const message = done.get(row.id);
+      if (!message) waiting.push(row);
+      else if (row.duplicate) await final(row, message);
+    }
+    // Side by side: the writes run on the thread pool while this thread goes on.
+    for (let i = 0; i < waiting.length; i += 64)
+      await Promise.all(waiting.slice(i, i + 64).map((row) => app.showInSpool(row.id, row.sha256, 'queued', { bytes: row.bytes, fresh: !row.duplicate })));
+    const finished = await app.store.finishedAmong(waiting.map((row) => row.id));
+    for (const row of waiting) {
       const message = finished.get(row.id);
-      if (message) await app.showInSpool(row.id, row.sha256, message.rawPurged ? null : message.state, { bytes: row.bytes });
+      if (message) await final(row, message);
     }
   } catch (err) {
     app.log.warn({ messages: rows.map((row) => row.id), err: (err as Error).message }, 'spool folder view not updated');
@@ -73,35 +84,71 @@ export async function markSpoolViewWhole(app: Pick<App, 'spoolView' | 'store'>):
 }
 
 /**
- * Shows spooled mail in spool/incoming behind intake rather than before its acknowledgement: a
- * source waits for the commit, not for the view, and writing one file per mail cost as much as
- * fetching it. At most `maxRows` rows (with their bytes) wait; past that, intake waits for the
- * view to catch up, so memory stays bounded. A crash loses only view writes, and a message whose
- * write was lost shows again once it is finished.
+ * Shows spooled mail in spool/incoming a little while after intake committed it, not before its
+ * acknowledgement: a source waits for the commit, not for the view, and writing one file per mail
+ * cost as much as fetching it. Mail a worker finishes within `delayMs` (most of it) is never
+ * written to spool/incoming at all: it goes straight to its final folder. At most `maxRows` rows
+ * or `maxBytes` of raw mail wait; past that, intake waits while the oldest are shown, so memory
+ * stays bounded. A crash loses only view writes, which the repair at the next start makes up.
  */
 export class ShowBehind {
   private readonly app: Pick<App, 'showInSpool' | 'store' | 'log'>;
+  private readonly delayMs: number;
   private readonly maxRows: number;
+  private readonly maxBytes: number;
+  private queue: { row: SpooledRow; due: number }[] = [];
+  private bytes = 0;
+  private timer: NodeJS.Timeout | null = null;
   private tail: Promise<void> = Promise.resolve();
-  private waiting = 0;
 
-  constructor(app: Pick<App, 'showInSpool' | 'store' | 'log'>, maxRows = 1000) {
+  constructor(app: Pick<App, 'showInSpool' | 'store' | 'log'>, options: { delayMs?: number; maxRows?: number; maxBytes?: number } = {}) {
     this.app = app;
-    this.maxRows = maxRows;
+    this.delayMs = options.delayMs ?? 2000;
+    this.maxRows = options.maxRows ?? 2000;
+    this.maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
   }
 
   async add(rows: readonly SpooledRow[]): Promise<void> {
-    this.waiting += rows.length;
-    // showSpooled logs its own failures and never rejects, so the chain never breaks.
-    this.tail = this.tail.then(async () => {
-      await showSpooled(this.app, rows);
-      this.waiting -= rows.length;
-    });
-    if (this.waiting > this.maxRows) await this.tail;
+    const due = Date.now() + this.delayMs;
+    for (const row of rows) {
+      this.queue.push({ row, due });
+      this.bytes += row.bytes?.length ?? 0;
+    }
+    if (this.queue.length > this.maxRows || this.bytes > this.maxBytes) await this.flush(Number.POSITIVE_INFINITY);
+    else this.schedule();
   }
 
-  /** Resolves when every row added so far is shown: before the store closes. */
+  /** Shows everything added so far, now: before the store closes. */
   drain(): Promise<void> {
+    return this.flush(Number.POSITIVE_INFINITY);
+  }
+
+  private schedule(): void {
+    const first = this.queue[0];
+    if (this.timer || !first) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush(Date.now());
+    }, Math.max(0, first.due - Date.now()));
+    // The engine's other work keeps the process alive; a stopping one drains first.
+    this.timer.unref();
+  }
+
+  private flush(until: number): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const rows: SpooledRow[] = [];
+    while (this.queue[0] && this.queue[0].due <= until) {
+      const next = this.queue.shift();
+      if (!next) break;
+      rows.push(next.row);
+      this.bytes -= next.row.bytes?.length ?? 0;
+    }
+    // showSpooled logs its own failures and never rejects, so the chain never breaks.
+    this.tail = this.tail.then(async () => {
+      if (rows.length > 0) await showSpooled(this.app, rows);
+    });
+    this.schedule();
     return this.tail;
   }
 }

@@ -13,7 +13,8 @@ import type { FetchContext, FetchMailbox } from '../../src/intake/connector.ts';
 import { ImapConnector } from '../../src/intake/imap/imap-connector.ts';
 import { Pop3Client } from '../../src/intake/pop3/pop3-client.ts';
 import { Pop3Connector } from '../../src/intake/pop3/pop3-connector.ts';
-import type { SpoolContext } from '../../src/intake/spool-writer.ts';
+import type { SpoolContext, SpooledRow } from '../../src/intake/spool-writer.ts';
+import type { NewMessage, Store } from '../../src/store/store.ts';
 import { ShowBehind } from '../../src/cli/spool-visibility.ts';
 import { openBlobs } from '../../src/store/blobs/tiered-blobs.ts';
 import { SpoolView } from '../../src/store/blobs/spool-view.ts';
@@ -146,7 +147,16 @@ export interface ConnectorFigures extends RateFigures {
  * `user`'s INBOX into a fresh SQLite spool until no backlog is left. The spool context is the
  * engine's: the blob store of open-app (small raw mail in postroom.raw.db), the intake store connection (synchronous = FULL), the spool/incoming view written behind (ShowBehind).
  */
-export async function connectorIntake(d: RunningDovecot, user: string, kind: 'imap' | 'pop3', expected: number): Promise<ConnectorFigures> {
+export async function connectorIntake(
+  d: RunningDovecot,
+  user: string,
+  kind: 'imap' | 'pop3',
+  expected: number,
+  options: { commit?: boolean } = {},
+): Promise<ConnectorFigures> {
+  // commit: false is a diagnostic, never the figure: the spool commit answers at once and writes
+  // nothing, which shows what the durable store costs on this disk.
+  const commit = options.commit !== false;
   const dataDir = tempDir(`postroom-bench-${kind}-`);
   try {
     const address = `${user}@bench.example`;
@@ -169,13 +179,17 @@ export async function connectorIntake(d: RunningDovecot, user: string, kind: 'im
     const blobs = openBlobs(dataDir, store);
     const view = new SpoolView(dataDir, blobs);
     const behind = new ShowBehind({ store, log: silent, showInSpool: (id, sha, state, options) => view.show(id, sha, state, options) });
+    let fakeId = 0;
+    const noCommit: Store = Object.assign(Object.create(store) as Store, {
+      spoolMany: async (rows: readonly NewMessage[]) => rows.map(() => ({ id: ++fakeId, duplicate: false })),
+    });
     const spool: SpoolContext = {
-      store,
+      store: commit ? store : noCommit,
       blobs,
       maxMessageSize: Math.min(config.smtp.maxMessageSize, config.limits.messageSize),
       now: Date.now,
       // What `postroom start` does after each commit: show the rows in spool/incoming, behind intake.
-      onSpooled: (rows) => behind.add(rows),
+      ...(commit ? { onSpooled: (rows: readonly SpooledRow[]) => behind.add(rows) } : {}),
     };
     const ctx: FetchContext = { mailbox, spool, state: store, log: silent, env: {} };
     const connector = kind === 'imap' ? new ImapConnector(ctx) : new Pop3Connector(ctx);
@@ -194,6 +208,7 @@ export async function connectorIntake(d: RunningDovecot, user: string, kind: 'im
       await connector.close();
       // The view is written behind intake (as in `postroom start`): finished after the timed run.
       await behind.drain();
+      if (!commit) return { ...figures, bytes: 0, polls, spooled: 0 };
       const shown = readdirSync(join(dataDir, 'spool', 'incoming')).length;
       if (shown !== expected) process.stdout.write(`  warning: ${kind} spool/incoming shows ${shown} of ${expected} messages\n`);
       const status = await store.status();

@@ -20,6 +20,7 @@
 //                       need Dovecot; pop3 also times fetchmail + `postroom ingest -` when installed)
 //   BENCH_PROFILE=DIR   also write a .cpuprofile of each timed runner phase into DIR
 //                       (summarise with: node test/bench/profile-summary.ts FILE)
+import { execFileSync } from 'node:child_process';
 import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
@@ -253,6 +254,10 @@ if (wantsDovecot && !(await haveDovecot())) {
       out('Ours: the connector as `postroom start` builds it (afterProcessing: keep, batchSize 10,000) into a fresh SQLite spool (intake connection, synchronous = FULL; mail up to 256 KiB committed to postroom.raw.db just before its rows, larger mail fsynced to a blob file; the spool/incoming view written behind, as `postroom start` does, and checked complete after the run), polled until no backlog is left.');
       const rateOf = (f: RateFigures): string =>
         `${f1(f.rate)} msgs/s (${f.messages} msgs, ${f1(f.bytes / 2 ** 20)} MB in ${f.seconds.toFixed(2)} s${f.cores === null ? '' : `; this process ${f.cores.toFixed(2)} cores`})`;
+      const settle = async (): Promise<void> => {
+        execFileSync('sync');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      };
       // The machine is noisy: each side runs `intakeRounds` times on fresh users, alternating which
       // goes first, and the median of the per-round ratios is the figure.
       const paired = async (
@@ -260,24 +265,41 @@ if (wantsDovecot && !(await haveDovecot())) {
         bare: (user: string) => Promise<RateFigures>,
         label: { base: string; ours: string; short: string },
       ): Promise<ConnectorFigures[]> => {
-        const rounds: { base: RateFigures; ours: ConnectorFigures }[] = [];
+        const rounds: { base: RateFigures; ours: ConnectorFigures; noCommit: ConnectorFigures }[] = [];
         for (let round = 1; round <= intakeRounds; round++) {
           await seedUser(dovecot, `${kind}base${round}`, corpus.mails);
           await seedUser(dovecot, `${kind}ours${round}`, corpus.mails);
-          const runOurs = (): Promise<ConnectorFigures> => connectorIntake(dovecot, `${kind}ours${round}`, kind, fetchMails);
+          await seedUser(dovecot, `${kind}nocommit${round}`, corpus.mails);
+          // Each timed run starts with no writeback pending (seeding and the other runs write tens of MB).
+          const runOurs = async (): Promise<ConnectorFigures> => {
+            await settle();
+            return connectorIntake(dovecot, `${kind}ours${round}`, kind, fetchMails);
+          };
+          const runBare = async (): Promise<RateFigures> => {
+            await settle();
+            return bare(`${kind}base${round}`);
+          };
           let base: RateFigures;
           let ours: ConnectorFigures;
           if (round % 2 === 1) {
-            base = await bare(`${kind}base${round}`);
+            base = await runBare();
             ours = await runOurs();
           } else {
             ours = await runOurs();
-            base = await bare(`${kind}base${round}`);
+            base = await runBare();
           }
-          rounds.push({ base, ours });
-          out(`${label.short} round ${round}: baseline ${rateOf(base)}; Postroom (${ours.polls} poll${ours.polls === 1 ? '' : 's'}, ${ours.spooled} rows) ${rateOf(ours)}; ratio ${(ours.rate / base.rate).toFixed(2)}`);
+          await settle();
+          const noCommit = await connectorIntake(dovecot, `${kind}nocommit${round}`, kind, fetchMails, { commit: false });
+          rounds.push({ base, ours, noCommit });
+          out(
+            `${label.short} round ${round}: baseline ${rateOf(base)}; Postroom (${ours.polls} poll${ours.polls === 1 ? '' : 's'}, ${ours.spooled} rows) ${rateOf(ours)}; ratio ${(ours.rate / base.rate).toFixed(2)}; ` +
+              `diagnostic, the same connector with a spool commit that writes nothing: ${f1(noCommit.rate)} msgs/s, ratio ${(noCommit.rate / base.rate).toFixed(2)}`,
+          );
         }
         const ratios = rounds.map((r) => r.ours.rate / r.base.rate);
+        const noCommitRatio = median(rounds.map((r) => r.noCommit.rate / r.base.rate));
+        out(`${label.short} diagnostic: without the durable commit the connector runs at ${noCommitRatio.toFixed(2)}× the baseline (median); the rest is the store's fsynced writes.`);
+        table.push([`${label.short} diagnostic: connector with a no-op spool commit / baseline, median`, noCommitRatio.toFixed(2)]);
         const ratio = median(ratios);
         const baseRate = median(rounds.map((r) => r.base.rate));
         const oursRate = median(rounds.map((r) => r.ours.rate));
