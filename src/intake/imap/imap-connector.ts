@@ -71,7 +71,7 @@ export class ImapConnector implements Connector {
           'UIDVALIDITY changed: re-scanning the folder (content dedupe prevents doubles)',
         );
       }
-      const { uids, sizes } = box.exists > 0 ? await newMail(client, lastUid) : { uids: [], sizes: new Map<number, number>() };
+      const { uids, sizes } = box.exists > 0 ? await newMail(client, lastUid, Math.min(INLINE_RAW_LIMIT, spool.maxMessageSize)) : { uids: [], sizes: new Map<number, number>() };
       const batch = uids.slice(0, mailbox.batchSize);
       let checkpoint = lastUid;
       let fetched = 0;
@@ -322,17 +322,18 @@ type FetchGroup = { kind: 'small'; uids: number[] } | { kind: 'large'; uid: numb
 
 
 /**
- * The UIDs above `lastUid`, in order, and the sizes of those too large to fetch in a group. Two
- * SEARCHes instead of a FETCH of every size: the server answers each with one line, where 1,000
- * FETCH responses took as long to read as a fifth of the mail itself.
+ * The UIDs above `lastUid`, in order, and the sizes of those larger than `sizedAbove` (mail to
+ * stream, or over limits.messageSize and left). Two SEARCHes instead of a FETCH of every size:
+ * the server answers each with one line, where 1,000 FETCH responses took as long to read as a
+ * fifth of the mail itself.
  */
-async function newMail(client: ImapFlow, lastUid: number): Promise<{ uids: number[]; sizes: Map<number, number> }> {
+async function newMail(client: ImapFlow, lastUid: number, sizedAbove: number): Promise<{ uids: number[]; sizes: Map<number, number> }> {
   const range = `${lastUid + 1}:*`;
   // `N:*` always matches the last message, even below N (RFC 3501 §6.4.8): filter.
   const above = (found: number[] | false | undefined): number[] => (found || []).filter((uid) => uid > lastUid).sort((a, b) => a - b);
   const uids = above(await client.search({ uid: range }, { uid: true }));
   const sizes = new Map<number, number>();
-  const large = uids.length > 0 ? above(await client.search({ uid: range, larger: INLINE_RAW_LIMIT }, { uid: true })) : [];
+  const large = uids.length > 0 ? above(await client.search({ uid: range, larger: sizedAbove }, { uid: true })) : [];
   if (large.length > 0) {
     for await (const m of client.fetch(large, { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
   }
