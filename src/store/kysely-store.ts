@@ -910,7 +910,7 @@ export class KyselyStore extends Reader implements Store {
     if (!rawFile) return 0; // elsewhere raw mail commits with its rows: nothing to sweep
     return storeCall(async () => {
       // Only older ones: younger raw mail may belong to a spool commit still on its way.
-      const ids = rawFile.idsStoredBefore(Date.now() - olderThanMs);
+      const ids = rawFile.idsToSweep(Date.now() - olderThanMs);
       let removed = 0;
       for (let i = 0; i < ids.length; i += spoolChunk) {
         const chunk = ids.slice(i, i + spoolChunk);
@@ -921,6 +921,8 @@ export class KyselyStore extends Reader implements Store {
           removed += 1;
         }
       }
+      const last = ids.at(-1);
+      if (last !== undefined) rawFile.sweptThrough(last);
       return removed;
     });
   }

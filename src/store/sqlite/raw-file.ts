@@ -23,7 +23,9 @@ export class SqliteRawFile {
   private readonly insert: SQLite.Statement<[string, number, number, Buffer]>;
   private readonly select: SQLite.Statement<[number], { bytes: Buffer }>;
   private readonly remove: SQLite.Statement<[number]>;
-  private readonly older: SQLite.Statement<[number], { id: number }>;
+  private readonly older: SQLite.Statement<[number, number], { id: number }>;
+  private readonly swept: SQLite.Statement<[], { through: number }>;
+  private readonly markSwept: SQLite.Statement<[number]>;
   private readonly appendAll: (raws: ReadonlyMap<string, Buffer>, storedAt: number) => RawLocation[];
 
   constructor(file: string, synchronous: 'full' | 'normal') {
@@ -39,7 +41,12 @@ export class SqliteRawFile {
     this.insert = this.db.prepare('INSERT INTO raw_mail (sha256, size, stored_at, bytes) VALUES (?, ?, ?, ?)');
     this.select = this.db.prepare('SELECT bytes FROM raw_mail WHERE id = ?');
     this.remove = this.db.prepare('DELETE FROM raw_mail WHERE id = ?');
-    this.older = this.db.prepare('SELECT id FROM raw_mail WHERE stored_at < ? ORDER BY id');
+    // How far the orphan sweep has looked: ids only grow with time, so what it has looked at once
+    // it never needs to look at again.
+    this.db.exec('CREATE TABLE IF NOT EXISTS raw_swept (through INTEGER NOT NULL)');
+    this.older = this.db.prepare('SELECT id FROM raw_mail WHERE id > ? AND stored_at < ? ORDER BY id');
+    this.swept = this.db.prepare('SELECT COALESCE(MAX(through), 0) AS through FROM raw_swept');
+    this.markSwept = this.db.prepare('INSERT INTO raw_swept (through) VALUES (?)');
     const append = (raws: ReadonlyMap<string, Buffer>, storedAt: number): RawLocation[] => {
       const located: RawLocation[] = [];
       for (const [sha256, bytes] of raws) {
@@ -65,9 +72,17 @@ export class SqliteRawFile {
     this.remove.run(id);
   }
 
-  /** Ids of mail stored before `cutoff` (ms since the epoch), for the orphan sweep. */
-  idsStoredBefore(cutoff: number): number[] {
-    return this.older.all(cutoff).map((row) => row.id);
+  /** Ids of mail stored before `cutoff` (ms since the epoch) that no sweep has looked at yet. */
+  idsToSweep(cutoff: number): number[] {
+    return this.older.all(this.swept.get()?.through ?? 0, cutoff).map((row) => row.id);
+  }
+
+  /** The sweep has looked at every id up to `id`. */
+  sweptThrough(id: number): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM raw_swept');
+      this.markSwept.run(id);
+    }).immediate();
   }
 
   close(): void {
