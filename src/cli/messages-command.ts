@@ -160,7 +160,8 @@ export async function reprocessMessages(
   const state = numeric.length > 0 ? undefined : parseState(opts.state ?? '');
   // Requeued mail is on its way again: the view's repair after a crash must look at it anew.
   const first = state ? (await app.store.listMessages({ state, limit: 1 }))[0]?.id : Math.min(...numeric);
-  if (app.spoolView && first !== undefined && first <= app.spoolView.shownThrough()) app.spoolView.markShownThrough(first - 1);
+  const mark = app.spoolView?.shownThrough() ?? null;
+  if (app.spoolView && mark !== null && first !== undefined && first <= mark) app.spoolView.markShownThrough(first - 1);
   const count = state ? await app.store.requeue({ state }, Date.now()) : await app.store.requeue({ ids: numeric }, Date.now());
   if (opts.json) return printJson({ requeued: count });
   process.stdout.write(`${count} message(s) queued again; a running \`postroom start\` processes them\n`);

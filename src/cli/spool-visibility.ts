@@ -54,7 +54,9 @@ export async function repairSpoolView(app: Pick<App, 'spoolView' | 'store' | 'sh
     repaired += 1;
     if (state === 'queued' || state === 'processing' || state === 'deferred') waiting.push({ id: m.id, sha256: m.rawSha256, duplicate: true });
   };
-  for (let after = view.shownThrough(); after < bounds.last; ) {
+  // Never marked: versions before the mark showed mail before acknowledging it, so their view
+  // is whole but for what spool/incoming holds; from here on the mark is kept.
+  for (let after = view.shownThrough() ?? bounds.last; after < bounds.last; ) {
     const rows = await app.store.listMessages({ afterId: after, limit: 500 });
     for (const m of rows) if (m.id <= bounds.last) await check(m);
     after = rows.at(-1)?.id ?? bounds.last;

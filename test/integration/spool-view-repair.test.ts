@@ -46,6 +46,7 @@ it('shows each message since the last mark in its state folder, and moves the ma
     const app = { store: t.store, spoolView: view, showInSpool: view.show.bind(view) };
     const shown = (id: number, folder: string): boolean => existsSync(join(t.dataDir, 'spool', folder, `${id}.eml`));
 
+    view.markShownThrough(0); // a data folder this version has run on: the mark exists
     const early = await spool(t, 1, 3);
     await processUnshown(t);
     const stale = early[0] ?? 0;
@@ -68,6 +69,24 @@ it('shows each message since the last mark in its state folder, and moves the ma
     for (const id of waiting) assert.ok(shown(id, 'processed') && !shown(id, 'incoming'));
     await markSpoolViewWhole(app);
     assert.equal(view.shownThrough(), waiting.at(-1));
+  } finally {
+    await t.cleanup();
+  }
+});
+
+it('on a data folder never marked, trusts the view but for spool/incoming, and marks it from then on', async () => {
+  const t = await openTestStore('sqlite');
+  try {
+    const view = new SpoolView(t.dataDir, t.blobs);
+    const app = { store: t.store, spoolView: view, showInSpool: view.show.bind(view) };
+    const [stale, unshown] = await spool(t, 1, 2);
+    await processUnshown(t);
+    await view.show(stale ?? 0, (await t.store.getMessage(stale ?? 0))?.rawSha256 ?? '', 'queued');
+    assert.equal(view.shownThrough(), null);
+    assert.equal(await repairSpoolView(app), 1, 'only the message left in spool/incoming');
+    assert.ok(view.isShown(stale ?? 0, 'processed'));
+    assert.ok(view.isShown(unshown ?? 0, null), 'an older version showed mail before acknowledging it: not looked for');
+    assert.equal(view.shownThrough(), unshown);
   } finally {
     await t.cleanup();
   }

@@ -69,13 +69,13 @@ export class SpoolView {
     return folders.every((folder) => existsSync(join(this.root, folder, `${id}.eml`)) === (folder === wanted));
   }
 
-  /** Every message up to this id is final and shown in its folder (0: nothing known). */
-  shownThrough(): number {
+  /** Every message up to this id is final and shown in its folder (0: none; null: never marked). */
+  shownThrough(): number | null {
     try {
       const value = Number(readFileSync(join(this.root, shownThroughFile), 'utf8').trim());
       return Number.isSafeInteger(value) && value > 0 ? value : 0;
     } catch {
-      return 0;
+      return null; // never marked: a data folder from before the mark existed, or a new one
     }
   }
 
