@@ -14,7 +14,8 @@ export const configTemplate: string = `# Postroom configuration.
 dataDir: ./data
 
 database:
-  # "" (the default) uses the embedded SQLite database at <dataDir>/postroom.db.
+  # "" (the default) uses the embedded SQLite database at <dataDir>/postroom.db (raw mail in
+  # postroom.raw.db beside it: back up both).
   # postgres://… or postgresql://… connects to PostgreSQL; sqlite:PATH uses a SQLite file elsewhere.
   # Environment override: DATABASE_URL.
   url: ""
