@@ -4,6 +4,7 @@ import type { RouteApplySettings } from './apply/apply-route.ts';
 import type { RuleSet } from './core/rules.ts';
 import type { LoadedPlugin } from './plugins/load-plugins.ts';
 import { writeCatalogFiles } from './apply/catalog-files.ts';
+import { ClaimLoop } from './core/claim-loop.ts';
 import { errorCodes, PostroomError, toPostroomError } from './core/errors.ts';
 import type { MessageRow } from './core/message.ts';
 import { isDeadLocalOwner } from './core/owner-id.ts';
@@ -88,14 +89,20 @@ export function decideContextFor(ctx: RunnerContext, message: MessageRow, mailbo
  */
 export class Runner {
   private readonly ctx: RunnerContext;
-  private readonly inFlight = new Map<number, Promise<void>>();
-  private stopping = false;
-  private wake: (() => void) | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly loop: ClaimLoop<MessageRow>;
   private renewTimer: NodeJS.Timeout | null = null;
 
   constructor(ctx: RunnerContext) {
     this.ctx = ctx;
+    this.loop = new ClaimLoop({
+      concurrency: ctx.settings.concurrency,
+      pollInterval: ctx.settings.pollInterval,
+      claim: (free) => this.claim(free),
+      handle: (message) => this.process(message),
+      idOf: (message) => message.id,
+      log: ctx.log,
+      says: { cannotClaim: 'cannot claim messages; retrying', resumed: 'database reachable again; processing resumes' },
+    });
   }
 
   /** Starts the claim loop after freeing leases of workers on this host that died. */
@@ -112,28 +119,24 @@ export class Runner {
     const leaseMs = this.ctx.settings.leaseSeconds * 1000;
     this.renewTimer = setInterval(
       () => {
-        const ids = [...this.inFlight.keys()];
-        this.ctx.store.renew(this.ctx.owner, ids, this.ctx.now() + leaseMs).catch((err: unknown) => {
+        this.ctx.store.renew(this.ctx.owner, this.loop.ids(), this.ctx.now() + leaseMs).catch((err: unknown) => {
           this.ctx.log.warn({ err: toPostroomError(err).message }, 'could not renew leases');
         });
       },
       Math.max(1000, leaseMs / 3),
     );
     this.renewTimer.unref();
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** New mail arrived in this process: look now instead of at the next poll. */
   notify(): void {
-    this.wake?.();
+    this.loop.notify();
   }
 
   /** Drains: claims nothing more, lets in-flight messages finish, then returns. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    await Promise.allSettled(this.inFlight.values());
+    await this.loop.stop();
     if (this.renewTimer) clearInterval(this.renewTimer);
   }
 
@@ -147,48 +150,6 @@ export class Runner {
       done += claimed.length;
     }
     return done;
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopping) {
-      const free = this.ctx.settings.concurrency - this.inFlight.size;
-      let claimed: MessageRow[] = [];
-      // Claim in batches (when half the slots are free): each claim is a write transaction.
-      if (free > 0 && free * 2 >= this.ctx.settings.concurrency) {
-        try {
-          claimed = await this.claim(free);
-          if (failures > 0) this.ctx.log.info('database reachable again; processing resumes');
-          failures = 0;
-        } catch (err) {
-          // Logged once per outage, not once per poll.
-          if (failures === 0)
-            this.ctx.log.error({ err: toPostroomError(err).message }, 'cannot claim messages; retrying');
-          failures += 1;
-        }
-      }
-      for (const message of claimed) {
-        const work = this.process(message).finally(() => {
-          this.inFlight.delete(message.id);
-          this.wake?.();
-        });
-        this.inFlight.set(message.id, work);
-      }
-      if (claimed.length === 0 || this.inFlight.size * 2 > this.ctx.settings.concurrency) {
-        const delay =
-          failures > 0
-            ? Math.min(30_000, this.ctx.settings.pollInterval * 2 ** Math.min(failures, 6))
-            : this.ctx.settings.pollInterval;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = null;
-      }
-    }
   }
 
   private applySettings(): ApplySettings {

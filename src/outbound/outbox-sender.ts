@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
+import { ClaimLoop } from '../core/claim-loop.ts';
 import { crashPoint } from '../core/crash-point.ts';
 import type { OutboxRow } from '../core/outbound.ts';
 import type { BlobStore } from '../store/blob-store.ts';
@@ -44,14 +45,7 @@ export class OutboxSender {
   private readonly transports = new SmtpTransports();
   private readonly copies: SentCopies;
   private readonly mailboxes = new Map<string, { mailbox: Mailbox; index: number }>();
-  private readonly leaseMs: number;
-  private readonly inFlight = new Set<Promise<void>>();
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  /** while the loop waits for room: true once enough sends have finished to claim a batch */
-  private waitingForRoom: (() => boolean) | null = null;
-  private storeDown = false;
+  private readonly loop: ClaimLoop<OutboxRow>;
 
   constructor(ctx: OutboxSenderContext) {
     this.ctx = ctx;
@@ -64,80 +58,33 @@ export class OutboxSender {
     // send a second copy. A send may wait in the pool behind a few others, each bounded by the
     // server's timeout (per step), so the lease is several timeouts long.
     const slowest = Math.max(0, ...ctx.config.mailboxes.map((m) => m.outbound?.timeout ?? 0));
-    this.leaseMs = Math.max(ctx.config.runner.leaseSeconds, 4 * slowest) * 1000;
+    const leaseMs = Math.max(ctx.config.runner.leaseSeconds, 4 * slowest) * 1000;
+    this.loop = new ClaimLoop({
+      concurrency: IN_FLIGHT,
+      pollInterval: ctx.config.runner.pollInterval,
+      claim: (free) => ctx.outbox.claim(ctx.owner, free, ctx.now(), leaseMs),
+      afterClaim: () => crashPoint('outbox:after-claim'),
+      handle: (row) => this.deliver(row),
+      idOf: (row) => row.id,
+      log: this.log,
+      says: { cannotClaim: 'cannot claim outbox rows; retrying', resumed: 'outbox reachable again' },
+    });
   }
 
   start(): void {
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Something was queued: look now rather than at the next poll. */
   notify(): void {
-    this.wake?.();
+    this.loop.notify();
   }
 
   /** Stops claiming, lets sends in flight finish and mark their rows, and closes connections. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
-    await Promise.all(this.inFlight);
+    await this.loop.stop();
     this.transports.close();
     await this.copies.close();
-  }
-
-  private async run(): Promise<void> {
-    const { outbox, owner, now, config } = this.ctx;
-    while (!this.stopped) {
-      const room = IN_FLIGHT - this.inFlight.size;
-      // Full: as many rows as there was room for (more may be due), or no room at all.
-      let full = room <= 0;
-      if (!full) {
-        try {
-          const rows = await outbox.claim(owner, room, now(), this.leaseMs);
-          full = rows.length === room;
-          if (this.storeDown) this.log.info('outbox reachable again');
-          this.storeDown = false;
-          if (rows.length > 0) crashPoint('outbox:after-claim');
-          for (const row of rows) this.track(this.deliver(row));
-        } catch (err) {
-          // Logged once per outage, not at every poll.
-          if (!this.storeDown)
-            this.log.error({ err: (err as Error).message }, 'cannot claim outbox rows; retrying');
-          this.storeDown = true;
-        }
-      }
-      if (this.stopped) break;
-      // Full: claim again as soon as half the room is free, in one batch rather than row by row.
-      // Otherwise nothing else is due: wait for the poll interval or a notify.
-      await this.sleep(
-        config.runner.pollInterval,
-        full ? () => this.inFlight.size <= IN_FLIGHT / 2 : undefined,
-      );
-    }
-  }
-
-  private track(delivery: Promise<void>): void {
-    this.inFlight.add(delivery);
-    void delivery.finally(() => {
-      this.inFlight.delete(delivery);
-      if (this.waitingForRoom?.()) this.wake?.();
-    });
-  }
-
-  private async sleep(ms: number, roomFree?: () => boolean): Promise<void> {
-    if (roomFree?.()) return; // sends finished while the claim was running
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-      this.waitingForRoom = roomFree ?? null;
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    this.wake = null;
-    this.waitingForRoom = null;
   }
 
   /** One try of one row; always ends with the row marked sent, queued for a retry, or failed. */

@@ -199,21 +199,19 @@ for (const backend of backends()) {
 
     it('a deferred job is not opened before its time, then goes on', async () => {
       await send(mail({ id: 'later@customer.example', subject: 'do this [later]' }));
-      let row: { state: string; deferUntil: string | null; receivedAt: string } | undefined;
-      await waitFor(
-        async () => {
-          row = (await session.list()).find((m) => m.messageId === 'later@customer.example') as typeof row;
-          return row?.state === 'deferred';
-        },
-        10_000,
-        'the job to be held',
-      );
-      const due = Date.parse(row!.deferUntil!);
-      assert.equal(due - Date.parse(row!.receivedAt), 3000);
+      // Judged from the settled message, not by catching the 3 s `deferred` state in passing: a
+      // loaded machine's CLI call can outlast the timer.
       const m = await show('later@customer.example');
       assert.equal(m.state, 'processed');
-      const finishedAt = JSON.parse((await session.cli('messages', 'show', String(m.id), '--json')).stdout) as { finishedAt: string };
-      assert.ok(Date.parse(finishedAt.finishedAt) >= due, 'opened only after its timer');
+      const shown = JSON.parse((await session.cli('messages', 'show', String(m.id), '--json')).stdout) as {
+        finishedAt: string;
+        receivedAt: string;
+        deferUntil: string | null;
+      };
+      assert.ok(shown.deferUntil, 'the job carried a timer');
+      const due = Date.parse(shown.deferUntil);
+      assert.equal(due - Date.parse(shown.receivedAt), 3000);
+      assert.ok(Date.parse(shown.finishedAt) >= due, 'opened only after its timer');
       assert.ok(m.trace.some((t) => t.stage === 'deferred jobs' && t.concluded === 'due: opened'));
       assert.ok(m.trace.some((t) => t.stage === 'pre-filter' && t.concluded === 'timer served'));
     });

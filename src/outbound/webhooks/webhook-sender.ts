@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.ts';
+import { ClaimLoop } from '../../core/claim-loop.ts';
 import { toPostroomError } from '../../core/errors.ts';
 import type { WebhookDeliveryRow } from '../../core/outbound.ts';
 import type { WebhookQueue } from '../../store/store.ts';
@@ -37,66 +38,31 @@ const ANSWER_CHARS = 300;
  */
 export class WebhookSender {
   private readonly ctx: WebhookSenderContext;
-  private readonly inFlight = new Map<number, Promise<void>>();
-  private readonly leaseMs: number;
-  private stopping = false;
-  private wake: (() => void) | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly loop: ClaimLoop<WebhookDeliveryRow>;
 
   constructor(ctx: WebhookSenderContext) {
     this.ctx = ctx;
     // A lease outlives the slowest try, so another node never sends a row that is still in flight.
     const timeouts = Object.values(ctx.webhooks.endpoints).map((e) => e.timeout);
-    this.leaseMs = Math.max(10_000, ...timeouts) + 60_000;
+    const leaseMs = Math.max(10_000, ...timeouts) + 60_000;
+    this.loop = new ClaimLoop({
+      concurrency: ctx.concurrency,
+      pollInterval: ctx.pollInterval,
+      claim: (free) => ctx.queue.claim(ctx.owner, free, ctx.now(), leaseMs),
+      handle: (row) => this.settle(row),
+      idOf: (row) => row.id,
+      log: ctx.log,
+      says: { cannotClaim: 'cannot claim webhook deliveries; retrying', resumed: 'database reachable again; webhook deliveries resume' },
+    });
   }
 
   start(): void {
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Claims nothing more and waits for the tries in flight (each bounded by its endpoint timeout). */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    await Promise.allSettled(this.inFlight.values());
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopping) {
-      const free = this.ctx.concurrency - this.inFlight.size;
-      let claimed: WebhookDeliveryRow[] = [];
-      // Claim in batches, once half the slots are free: each claim is a write transaction.
-      if (free * 2 >= this.ctx.concurrency) {
-        try {
-          claimed = await this.ctx.queue.claim(this.ctx.owner, free, this.ctx.now(), this.leaseMs);
-          if (failures > 0) this.ctx.log.info('database reachable again; webhook deliveries resume');
-          failures = 0;
-        } catch (err) {
-          if (failures === 0) this.ctx.log.error({ err: toPostroomError(err).message }, 'cannot claim webhook deliveries; retrying');
-          failures += 1;
-        }
-      }
-      for (const row of claimed) {
-        const work = this.settle(row).finally(() => {
-          this.inFlight.delete(row.id);
-          this.wake?.();
-        });
-        this.inFlight.set(row.id, work);
-      }
-      if (claimed.length === 0 || this.inFlight.size * 2 > this.ctx.concurrency) {
-        const delay = failures > 0 ? Math.min(30_000, this.ctx.pollInterval * 2 ** Math.min(failures, 6)) : this.ctx.pollInterval;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = null;
-      }
-    }
+    await this.loop.stop();
   }
 
   /** The one catch per row: a store error leaves the row leased, and its lease expiry brings it back. */
