@@ -1,5 +1,5 @@
-import { convert } from 'html-to-text';
 import type { ParsedMessage } from '../../core/plan.ts';
+import { textFromHtml } from '../parse/html-text.ts';
 import { htmlReplyText } from './html-reply.ts';
 import { isAttribution, isHeaderField, wrappableAttributionGroups } from './quote-headers.ts';
 import { isDelimiter, isMobileTagline } from './signature.ts';
@@ -40,11 +40,10 @@ function isHtmlOnly(parsed: ParsedMessage): boolean {
   const contentType = (parsed.headers['content-type']?.[0] ?? '').toLowerCase();
   if (contentType.startsWith('text/html')) return true;
   if (!contentType.startsWith('multipart/') || parsed.html === null) return false;
-  try {
-    return convert(parsed.html, { limits: { maxDepth: 1000 } }) === parsed.text;
-  } catch {
-    return false;
-  }
+  // The parse stage's compiled converter, with mailparser's settings: `convert` compiled its
+  // selectors at every call, which cost more than the conversion.
+  const converted = textFromHtml(parsed.html);
+  return converted.warning === null && converted.text === parsed.text;
 }
 
 const joinParts = (...parts: string[]): string =>
