@@ -4,6 +4,7 @@ import type { RouteApplySettings } from './apply/apply-route.ts';
 import type { RuleSet } from './core/rules.ts';
 import type { LoadedPlugin } from './plugins/load-plugins.ts';
 import { writeCatalogFiles } from './apply/catalog-files.ts';
+import { dropRaw } from './apply/purge-raw.ts';
 import { ClaimLoop } from './core/claim-loop.ts';
 import { errorCodes, PostroomError, toPostroomError } from './core/errors.ts';
 import type { MessageRow } from './core/message.ts';
@@ -256,9 +257,7 @@ export class Runner {
       if (plan.state === 'processed' && mailbox?.deleteProcessed) {
         // Siebel's "Delete Processed Messages": the record holds the text and attachments now.
         await ctx.store.markPurged(message.id);
-        if ((await ctx.store.countRawUsers(message.rawSha256, message.id)) === 0)
-          await ctx.blobs.delete(message.rawSha256);
-        await ctx.showInSpool?.(message.id, message.rawSha256, null);
+        await dropRaw(ctx, message);
       } else {
         await ctx.showInSpool?.(message.id, message.rawSha256, plan.state);
       }

@@ -15,6 +15,8 @@ export function messageJson(m: MessageRow, recordNumber: string | null): Record<
     record: recordNumber,
     source: m.source,
     size: m.rawSize,
+    /** the raw bytes were deleted (deleteProcessed, retention); the row and its record stay */
+    rawPurged: m.rawPurged,
     attempts: m.attempts,
     duplicates: m.duplicates,
     errorCode: m.errorCode,

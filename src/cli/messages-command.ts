@@ -139,7 +139,7 @@ export async function traceMessage(app: App, idText: string, opts: { json?: bool
 export async function rawMessage(app: App, idText: string): Promise<void> {
   const m = await requireMessage(app, idText);
   if (m.rawPurged || !(await app.blobs.exists(m.rawSha256))) {
-    throw new Error(`the raw bytes of message ${m.id} were deleted after processing (deleteProcessed)`);
+    throw new Error(`the raw bytes of message ${m.id} were deleted (the mailbox's deleteProcessed, or retention / messages purge)`);
   }
   await pipeline(app.blobs.open(m.rawSha256), process.stdout, { end: false });
 }
@@ -165,4 +165,9 @@ export async function reprocessMessages(
   const count = state ? await app.store.requeue({ state }, Date.now()) : await app.store.requeue({ ids: numeric }, Date.now());
   if (opts.json) return printJson({ requeued: count });
   process.stdout.write(`${count} message(s) queued again; a running \`postroom start\` processes them\n`);
+  const asked = new Set(numeric).size;
+  if (asked > count)
+    process.stderr.write(
+      `${asked - count} not queued: unknown, being processed now, or their raw mail was deleted (deleteProcessed, retention)\n`,
+    );
 }

@@ -14,6 +14,7 @@ import {
   traceMessage,
 } from './messages-command.ts';
 import { printJson } from './format.ts';
+import { purgeMessages, type PurgeOptions } from './purge-command.ts';
 import { listRecords, showRecord } from './records-command.ts';
 import { rulesTest } from './rules-command.ts';
 import { listOutbox } from './outbox-command.ts';
@@ -124,6 +125,17 @@ export function buildProgram(openApp: OpenApp): Command {
     .action((ids: string[], opts: { state?: string; json?: boolean }) =>
       withApp((app) => reprocessMessages(app, ids, opts))(),
     );
+
+  messages
+    .command('purge')
+    .description(
+      'delete the raw mail of final messages now: by the config\'s retention, or --older-than (rows, traces and records stay)',
+    )
+    .option('--older-than <duration>', 'finished longer ago than this, e.g. 90d (default: retention.rawMail and retention.failedMail)')
+    .option('-s, --state <state>', 'with --older-than: only this final state (default: processed, skipped, loopback, rejected)')
+    .option('--dry-run', 'count what would be deleted, change nothing')
+    .option('--json', 'print JSON: { dryRun, messages, bytes }')
+    .action((opts: PurgeOptions) => withApp((app) => purgeMessages(app, opts))());
 
   const directory = program
     .command('directory')

@@ -9,6 +9,7 @@ import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookSender } from '../outbound/webhooks
 import type { OpenApp } from './app.ts';
 import { finishPendingCatalogue } from '../apply/catalog-files.ts';
 import { OutboxSender } from '../outbound/outbox-sender.ts';
+import { RetentionSweeper } from './retention-sweep.ts';
 import { markSpoolViewWhole, repairSpoolView, ShowBehind } from './spool-visibility.ts';
 
 /** `postroom start`: the SMTP listener and the workers, until SIGTERM/SIGINT drains them. */
@@ -131,6 +132,9 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     env: process.env,
   });
   outboxSender.start();
+  // After the view's repair, which would otherwise show again mail the sweep takes out of it.
+  const retention = new RetentionSweeper(app, config.retention, log);
+  void repairing.then(() => retention.start());
 
   log.info(
     {
@@ -160,6 +164,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
   await workers.stop();
   await webhookSender.stop();
   await outboxSender.stop();
+  await retention.stop();
   await repairing;
   await view.drain();
   await markSpoolViewWhole(app).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'spool folder view mark not written'));

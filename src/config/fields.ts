@@ -90,23 +90,37 @@ export function duration(unit: DurationUnit, allowZero = false) {
     .union([z.number(), z.string()], {
       error: expecting('a duration such as 30s or 5m'),
     })
-    .transform((value, ctx) => {
-      try {
-        const amount = parseDuration(value, unit);
-        if (amount === 0 && !allowZero) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `must be longer than zero; ${durationHint(unit)}`,
-            input: value,
-          });
-          return z.NEVER;
-        }
-        return amount;
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message, input: value });
-        return z.NEVER;
-      }
-    });
+    .transform((value, ctx) => durationValue(value, unit, allowZero, ctx));
+}
+
+/** A duration converted to `unit`, or `forever` (null): how long something is kept. */
+export function durationOrForever(unit: DurationUnit) {
+  return z
+    // null too: `config print` shows forever as null, and its output loads back.
+    .union([z.number(), z.string(), z.null()], {
+      error: expecting('a duration such as 90d, or forever'),
+    })
+    .transform((value, ctx) =>
+      value === 'forever' || value === null ? null : durationValue(value, unit, false, ctx, ', or forever to keep it'),
+    );
+}
+
+function durationValue(value: string | number, unit: DurationUnit, allowZero: boolean, ctx: z.RefinementCtx, orElse = ''): number {
+  try {
+    const amount = parseDuration(value, unit);
+    if (amount === 0 && !allowZero) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be longer than zero; ${durationHint(unit)}${orElse}`,
+        input: value,
+      });
+      return z.NEVER;
+    }
+    return amount;
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `${(error as Error).message}${orElse}`, input: value });
+    return z.NEVER;
+  }
 }
 
 export function text(what: string) {

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { loopLimitsSchema, outboundServerSchema, outboxSchema, webhooksSchema } from './act-schema.ts';
-import { describeValue, duration, expecting, flag, size, text, wholeNumber } from './fields.ts';
+import { describeValue, duration, durationOrForever, expecting, flag, size, text, wholeNumber } from './fields.ts';
 import { checkRuleReferences, rulesSchema } from './rules-schema.ts';
 import type { RuleSet } from '../core/rules.ts';
 
@@ -404,6 +404,14 @@ export const configSchema = z
       })
       .prefault({}),
     outbox: outboxSchema,
+    // How long raw mail is kept once a message is final; its row, trace and record stay.
+    retention: z
+      .strictObject({
+        rawMail: durationOrForever('s').prefault('forever'),
+        failedMail: durationOrForever('s').prefault('forever'),
+        sweepInterval: duration('ms').prefault('1h'),
+      })
+      .prefault({}),
     webhooks: webhooksSchema,
     loopLimits: loopLimitsSchema,
     rules: rulesSchema,

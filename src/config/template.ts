@@ -138,6 +138,16 @@ outbox:
   base: 30s
   max: 1h
 
+# How long raw mail is kept once its message is final. Past that, the raw bytes (and the spool
+# folder copy) are deleted; the message row, its trace and its record stay. Checked at start
+# and every sweepInterval; \`postroom messages purge\` runs it at once. forever = keep.
+retention:
+  # processed, skipped, loopback and rejected mail, e.g. 90d
+  rawMail: forever
+  # failed (quarantined) mail: what you reprocess after a fix
+  failedMail: forever
+  sweepInterval: 1h
+
 # Signed webhooks: endpoints a mailbox (mailboxes[].webhooks) or a rule (do: [{ webhook: crm }])
 # posts to. schedule: the delay before each try; the default is 10 tries over about 10.7 hours,
 # then the delivery is a dead letter (postroom webhooks list --failed; postroom webhooks replay ID).

@@ -9,6 +9,8 @@ import type {
   PendingMove,
   NewMessage,
   SpoolResult,
+  PurgeCandidate,
+  RetentionQuery,
   StatusReport,
   Store,
   StoreReader,
@@ -416,6 +418,34 @@ class Reader implements StoreReader {
         .where('id', '!=', excludeRef)
         .executeTakeFirst();
       return Number(row?.n ?? 0);
+    });
+  }
+
+  async purgeCandidates(q: RetentionQuery & { limit: number; afterId?: number }): Promise<PurgeCandidate[]> {
+    if (q.states.length === 0) return [];
+    return storeCall(async () => {
+      const rows = await this.db
+        .selectFrom('messages')
+        .select(['id', 'raw_sha256', 'raw_size', 'state'])
+        .where('raw_purged', '=', 0)
+        .where('state', 'in', [...q.states])
+        .where('finished_at', '<', q.finishedBefore)
+        .where('id', '>', q.afterId ?? 0)
+        // A forward or redirect still to be sent reads the original: its raw mail waits for it.
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('outbox')
+                .select('outbox.id')
+                .whereRef('outbox.message_ref', '=', 'messages.id')
+                .where('outbox.state', 'in', ['queued', 'sending']),
+            ),
+          ),
+        )
+        .orderBy('id')
+        .limit(q.limit)
+        .execute();
+      return rows.map((r) => ({ id: Number(r.id), rawSha256: r.raw_sha256, rawSize: Number(r.raw_size), state: r.state as MessageState }));
     });
   }
 
@@ -1249,6 +1279,21 @@ export class KyselyStore extends Reader implements Store {
     await storeCall(() =>
       this.kysely.updateTable('messages').set({ raw_purged: 1 }).where('id', '=', id).execute(),
     );
+  }
+
+  async markPurgedIfFinished(id: number, q: RetentionQuery): Promise<boolean> {
+    if (q.states.length === 0) return false;
+    const result = await storeCall(() =>
+      this.kysely
+        .updateTable('messages')
+        .set({ raw_purged: 1 })
+        .where('id', '=', id)
+        .where('raw_purged', '=', 0)
+        .where('state', 'in', [...q.states])
+        .where('finished_at', '<', q.finishedBefore)
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async markCatalogued(messageRef: number): Promise<void> {

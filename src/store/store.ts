@@ -60,6 +60,19 @@ export interface ThreadMatch {
   messageId: string;
 }
 
+/** Which final messages have kept their raw mail long enough. */
+export interface RetentionQuery {
+  states: readonly MessageState[];
+  finishedBefore: number;
+}
+
+export interface PurgeCandidate {
+  id: number;
+  rawSha256: string;
+  rawSize: number;
+  state: MessageState;
+}
+
 export interface StatusReport {
   byState: Partial<Record<MessageState, number>>;
   byMailbox: Record<string, Partial<Record<MessageState, number>>>;
@@ -89,6 +102,8 @@ export interface StoreReader {
   status(): Promise<StatusReport>;
   /** How many other unpurged messages share this raw blob (a duplicate in another mailbox). */
   countRawUsers(sha256: string, excludeRef: number): Promise<number>;
+  /** Messages whose raw mail retention may delete: not purged, in `states`, finished before the time; by id, after `afterId`. */
+  purgeCandidates(q: RetentionQuery & { limit: number; afterId?: number }): Promise<PurgeCandidate[]>;
   /**
    * Messages of `mailbox` from `from` (and with this subject, when given) received in
    * [since, until], other than `excludeRef` and not newer than it: the loopback rate window.
@@ -333,6 +348,8 @@ export interface Store extends StoreReader, MailboxState {
   /** Queues messages again for an admin's reprocess; returns how many. */
   requeue(target: { ids: readonly number[] } | { state: MessageState }, now: number): Promise<number>;
   markPurged(id: number): Promise<void>;
+  /** markPurged, but only while the message still matches `q` (a reprocess since keeps its raw mail); true when marked. */
+  markPurgedIfFinished(id: number, q: RetentionQuery): Promise<boolean>;
   /** The catalogue files of this message are on disk. */
   markCatalogued(messageRef: number): Promise<void>;
   transaction<T>(work: (tx: StoreWriter) => Promise<T>): Promise<T>;

@@ -7,7 +7,7 @@ import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
 import { spoolBuffered, spoolRaw } from '../../src/intake/spool-writer.ts';
 import { INLINE_RAW_LIMIT } from '../../src/store/blobs/tiered-blobs.ts';
-import type { NewMessage } from '../../src/store/store.ts';
+import type { NewMessage, RetentionQuery } from '../../src/store/store.ts';
 import { backends, openTestStore, type TestStore } from '../support/engine.ts';
 
 function newMessage(n: number, overrides: Partial<NewMessage> = {}): NewMessage {
@@ -190,6 +190,52 @@ for (const backend of backends()) {
         assert.equal(row?.attempts, 0);
         assert.equal(row?.errorCode, null);
         assert.equal((await store.status()).byState.failed, 1);
+      }));
+
+    it('retention: lists final mail past its time, oldest first, and marks it only while it still qualifies', () =>
+      withStore(backend, async ({ store }) => {
+        const ids: number[] = [];
+        for (let n = 1; n <= 5; n++) ids.push((await store.spool(newMessage(n))).id);
+        await store.claim('w', 5, 10_000, 60_000);
+        const finish = (id: number, state: 'processed' | 'failed' | 'skipped', now: number) =>
+          store.transaction((tx) =>
+            tx.finishMessage(id, 'w', {
+              state, outcome: state, recordId: null, messageId: null, subject: null, from: null, trace: [],
+              errorCode: state === 'failed' ? 'unparseable' : null, error: state === 'failed' ? 'bad' : null, now,
+            }),
+          );
+        const [old1, old2, recent, failed, waiting] = ids as [number, number, number, number, number];
+        await finish(old1, 'processed', 100);
+        await finish(old2, 'skipped', 200);
+        await finish(recent, 'processed', 9_000);
+        await finish(failed, 'failed', 100);
+        // A forward still to be sent reads the original: its raw mail waits.
+        await finish(waiting, 'processed', 100);
+        await store.transaction((tx) =>
+          tx.enqueueMail(
+            {
+              messageRef: waiting, seq: 0, recordId: null, mailbox: 'support@localhost', kind: 'forward', automatic: false,
+              recipient: 'x@example.com', messageId: 'fwd@postroom', createdAt: 100,
+              mail: { from: { address: 'support@localhost', name: '' }, to: ['x@example.com'], cc: [], subject: 'Fw', text: '', html: null,
+                messageId: 'fwd@postroom', date: 100, inReplyTo: null, references: [], headers: {}, attachOriginal: { sha256: 'a'.repeat(64), filename: 'original.eml' }, resendOriginal: null },
+            },
+            100,
+          ),
+        );
+        const query: RetentionQuery = { states: ['processed', 'skipped'], finishedBefore: 1_000 };
+        const found = await store.purgeCandidates({ ...query, limit: 10 });
+        assert.deepEqual(found.map((c) => [c.id, c.state, c.rawSize]), [[old1, 'processed', 101], [old2, 'skipped', 102]]);
+        assert.deepEqual((await store.purgeCandidates({ ...query, limit: 1, afterId: old1 })).map((c) => c.id), [old2]);
+        assert.deepEqual((await store.purgeCandidates({ states: ['failed'], finishedBefore: 1_000, limit: 10 })).map((c) => c.id), [failed]);
+
+        assert.equal(await store.markPurgedIfFinished(old1, { states: ['processed'], finishedBefore: 1_000 }), true);
+        assert.equal(await store.markPurgedIfFinished(old1, { states: ['processed'], finishedBefore: 1_000 }), false, 'marked once');
+        assert.equal((await store.getMessage(old1))?.rawPurged, true);
+        // Reprocessed after it was listed: it is no longer final, so it keeps its raw mail.
+        assert.equal(await store.requeue({ ids: [old2] }, 300), 1);
+        assert.equal(await store.markPurgedIfFinished(old2, { states: ['skipped'], finishedBefore: 1_000 }), false);
+        assert.equal((await store.getMessage(old2))?.rawPurged, false);
+        assert.deepEqual((await store.purgeCandidates({ states: ['processed', 'skipped'], finishedBefore: 1_000, limit: 10 })).map((c) => c.id), []);
       }));
 
     it('stores blobs durably by content, never by a name from the mail', () =>

@@ -204,6 +204,15 @@ describe('wrong configs name the key and the problem', () => {
     assert.match(lineFor(error, 'runner.pollInterval'), /"soon" is not a valid duration/);
   });
 
+  test('retention: a duration or forever, and the error says both', () => {
+    const error = loadError('retention:\n  rawMail: 3 months\n');
+    const line = lineFor(error, 'retention.rawMail');
+    assert.match(line, /"3 months" is not a valid duration.*, or forever to keep it/);
+    assert.match(line, /Example: retention\.rawMail: 90d$/);
+    const config = load({ file: writeConfig('retention:\n  rawMail: 90d\n') }).config;
+    assert.deepEqual(config.retention, { rawMail: 90 * 86_400, failedMail: null, sweepInterval: 3_600_000 });
+  });
+
   test('mailbox recordType naming an undefined type', () => {
     const error = loadError('mailboxes:\n  - address: sales@example.com\n    recordType: TICKET\n');
     const line = lineFor(error, 'mailboxes[0].recordType');
