@@ -16,7 +16,7 @@
 //   BENCH_WEBHOOKS=2000  events per round in the webhook delivery rate (3 alternating rounds)
 //   BENCH_RULES=1000 BENCH_ROUTING_MAILS=1000  routing cost: decide with that many rules vs none
 //   BENCH_OUTBOX=1000   queued answers per round in the outbox drain rate (3 alternating rounds)
-//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox   run only these sections (imap, pop3, idle
+//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox,retention   run only these sections (imap, pop3, idle
 //                       need Dovecot; pop3 also times fetchmail + `postroom ingest -` when installed)
 //   BENCH_PROFILE=DIR   also write a .cpuprofile of each timed runner phase into DIR
 //                       (summarise with: node test/bench/profile-summary.ts FILE)
@@ -48,6 +48,7 @@ import { generateCorpus, type Corpus } from './corpus.ts';
 import { measureCategorizeAtScale, type CategorizeScaleFigures } from './categorize-scale.ts';
 import { measureDirectoryImport, type DirectoryImportFigures } from './directory-import.ts';
 import { measureOutbox, type OutboxFigures } from './outbox.ts';
+import { measureRetention, type RetentionFigures } from './retention.ts';
 import { measureScreening, type ScreeningFigures } from './screening.ts';
 import { measureSmtp, type SmtpFigures } from './smtp.ts';
 import { measureWebhooks, type WebhookFigures } from './webhooks.ts';
@@ -76,8 +77,9 @@ const scaleMails = Math.round(envNumber('BENCH_SCALE_MAILS', 2000));
 const webhookEvents = Math.round(envNumber('BENCH_WEBHOOKS', 2000));
 const routingMails = Math.round(envNumber('BENCH_ROUTING_MAILS', 1000));
 const routingRules = Math.round(envNumber('BENCH_RULES', 1000));
-const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox').split(',').map((s) => s.trim()));
+const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox,retention').split(',').map((s) => s.trim()));
 const outboxMails = Math.round(envNumber('BENCH_OUTBOX', 1000));
+const retentionMails = Math.round(envNumber('BENCH_RETENTION', 2000));
 const profileDir = process.env['BENCH_PROFILE'];
 const rssTargetMb = 256;
 
@@ -459,6 +461,19 @@ if (only.has('outbox')) {
   table.push([`Outbox, bare nodemailer loop (${f.mails} × ${f.bytes} B, 1 connection)`, `${f1(f.loop)} mails/s`]);
   table.push([`Outbox, bare nodemailer pooled (${f.connections} connections, ${f.inFlight} in flight)`, `${f1(f.pooled)} mails/s`]);
   table.push(['Outbox, Postroom OutboxSender → sink (SQLite queue)', `${f1(f.ours)} mails/s (ratio ${(f.ours / f.pooled).toFixed(2)} vs pooled, ${(f.ours / f.loop).toFixed(2)} vs loop)`]);
+}
+
+if (only.has('retention')) {
+  out();
+  out('## 12. Retention sweep: raw mail of final messages deleted, vs spooling the same mails');
+  const corpus = generateCorpus({ count: retentionMails, seed: 7, tag: 'retention' });
+  const f: RetentionFigures = await measureRetention(corpus);
+  out(
+    `${f.mails} mails (${f1(corpus.totalBytes / corpus.mails.length / 1024)} KB average): spooled one after the other ${f1(f.spool)} mails/s; ` +
+      `swept (conditional mark, shared-bytes check, raw delete, spool/processed copy removed) ${f1(f.sweep)} mails/s; ` +
+      `ratio sweep / spool ${(f.sweep / f.spool).toFixed(2)}; raw mail left after the sweep: ${f.left}`,
+  );
+  table.push([`Retention sweep, ${f.mails} final mails (SQLite)`, `${f1(f.sweep)} mails/s (ratio ${(f.sweep / f.spool).toFixed(2)} vs spooling them, ${f1(f.spool)} mails/s)`]);
 }
 
 out();
