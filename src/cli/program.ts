@@ -21,7 +21,7 @@ import { listOutbox } from './outbox-command.ts';
 import { testMailbox } from './mailbox-command.ts';
 import { startCommand } from './start-command.ts';
 import { listWebhooks, replayWebhook } from './webhooks-command.ts';
-import { statusCommand } from './status-command.ts';
+import { statusCommand, type StatusOptions } from './status-command.ts';
 
 /** The `postroom` command line. */
 export function buildProgram(openApp: OpenApp): Command {
@@ -265,7 +265,9 @@ export function buildProgram(openApp: OpenApp): Command {
     .command('status')
     .description('counts per state and mailbox, oldest waiting message')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => withApp((app) => statusCommand(app, opts))());
+    .option('--check', 'a monitoring probe: a verdict line first, exit 0 ok, 1 warning, 2 critical')
+    .option('--max-queue-age <duration>', 'with --check: mail waiting longer than this is critical', '15m')
+    .action((opts: StatusOptions) => withApp((app) => statusCommand(app, opts))());
 
   const config = program.command('config').description('show the configuration');
   config

@@ -1,12 +1,38 @@
+import { parseDuration } from '../config/units.ts';
 import { messageStates } from '../core/message.ts';
 import type { App } from './app.ts';
 import { printJson, table } from './format.ts';
+import { checkExitCodes, checkHealth, checkLine } from './health-check.ts';
+
+export interface StatusOptions {
+  json?: boolean;
+  /** exit 0 ok, 1 warning, 2 critical, with a one-line verdict first (a monitoring probe) */
+  check?: boolean;
+  /** with check: mail waiting longer than this is critical (default 15m) */
+  maxQueueAge?: string;
+}
 
 /** `postroom status`: counts per state and mailbox, and the age of the oldest waiting message. */
-export async function statusCommand(app: App, opts: { json?: boolean }): Promise<void> {
-  const report = await app.store.status();
-  const polls = await app.store.mailboxStatus();
-  const moves = await app.store.moveStatus();
+export async function statusCommand(app: App, opts: StatusOptions): Promise<void> {
+  let maxQueueAgeSeconds = 15 * 60;
+  if (opts.maxQueueAge !== undefined) {
+    try {
+      maxQueueAgeSeconds = parseDuration(opts.maxQueueAge, 's');
+    } catch (err) {
+      throw new Error(`--max-queue-age: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  let reads;
+  try {
+    reads = await Promise.all([app.store.status(), app.store.mailboxStatus(), app.store.moveStatus(), app.store.outbox.counts(), app.store.webhooks.counts()]);
+  } catch (err) {
+    if (!opts.check) throw err;
+    // A probe that cannot see says so in the monitoring's own terms: UNKNOWN, exit 3.
+    process.stdout.write(`POSTROOM UNKNOWN - cannot read the store: ${(err as Error).message}\n`);
+    process.exitCode = 3;
+    return;
+  }
+  const [report, polls, moves, outbox, webhooks] = reads;
   const now = Date.now();
   const fetching = app.config.mailboxes
     .filter((m) => m.connector !== 'smtp')
@@ -45,10 +71,13 @@ export async function statusCommand(app: App, opts: { json?: boolean }): Promise
     duplicatesIgnored: report.duplicates,
     mailboxes: fetching,
     // A queue that only grows, or failed/dead rows, is something to look at.
-    outbox: await app.store.outbox.counts(),
-    webhooks: await app.store.webhooks.counts(),
+    outbox,
+    webhooks,
   };
-  if (opts.json) return printJson(json);
+  const check = opts.check ? checkHealth(json, maxQueueAgeSeconds) : null;
+  if (check) process.exitCode = checkExitCodes[check.status];
+  if (opts.json) return printJson(check ? { ...json, check } : json);
+  if (check) process.stdout.write(`${checkLine(check)}\n\n`);
   const mailboxes = [
     ...new Set([...app.config.mailboxes.map((m) => m.address), ...Object.keys(report.byMailbox)]),
   ];

@@ -643,6 +643,11 @@ describe('connectors at scale against Dovecot', { skip: dovecotSkip }, () => {
             assert.ok(m.lastSuccess !== null && Date.parse(m.lastSuccess) > brokeAt, `${m.mailbox}: polled since the break`);
           }
           for (const u of broken) assert.equal(await spooledIn(store, addressOf(u)), 5, `${u}: nothing new fetched while broken`);
+          // The monitoring probe says so too: critical, naming each stalled mailbox.
+          const probe = await runCli(['-c', config, 'status', '--check', '--json'], { cwd: dir });
+          assert.equal(probe.code, 2, probe.stderr);
+          const { check } = JSON.parse(probe.stdout) as { check: { status: string; problems: string[] } };
+          for (const u of broken) assert.ok(check.problems.some((p) => p.startsWith(`${addressOf(u)} stalled (last good poll`)), `${u} in ${JSON.stringify(check.problems)}`);
         });
 
         await t.test('each broken mailbox’s failure is logged once, not once per retry', () => {
