@@ -167,18 +167,7 @@ async function* readFile(
       yield* splitMbox(source, path);
       return;
     }
-    source.skip(messageContentOffset(head));
-    yield {
-      kind,
-      origin: path,
-      open: () =>
-        slot.open(() =>
-          pullStream(
-            () => source.next(),
-            () => source.close(),
-          ),
-        ),
-    };
+    yield whole(source, slot, head, kind, path);
   } finally {
     slot.release();
     await source.close();
@@ -195,22 +184,27 @@ async function* readStdin(stream: Readable, opts: ReadFileSourcesOptions): Async
       return;
     }
     // Always one message; an MDA piping a message in often prefixes a From_ line, which is dropped.
-    source.skip(messageContentOffset(head));
-    yield {
-      kind: 'stdin',
-      origin: '-',
-      open: () =>
-        slot.open(() =>
-          pullStream(
-            () => source.next(),
-            () => source.close(),
-          ),
-        ),
-    };
+    yield whole(source, slot, head, 'stdin', '-');
   } finally {
     slot.release();
     await source.close();
   }
+}
+
+/** The rest of `source` as one message, past a leading From_ line. */
+function whole(source: ByteSource, slot: StreamSlot, head: Buffer, kind: FileMessage['kind'], origin: string): FileMessage {
+  source.skip(messageContentOffset(head));
+  return {
+    kind,
+    origin,
+    open: () =>
+      slot.open(() =>
+        pullStream(
+          () => source.next(),
+          () => source.close(),
+        ),
+      ),
+  };
 }
 
 /** Hands out a message's stream at most once and tears it down if the caller moved on without finishing it. */
