@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises';
+import { parseDuration } from '../config/units.ts';
 import { messageStates, type MessageRow, type MessageState } from '../core/message.ts';
 import type { StoreReader } from '../store/store.ts';
 import type { App } from './app.ts';
@@ -19,15 +20,31 @@ async function recordNumbers(store: StoreReader, rows: readonly MessageRow[]): P
   return numbers;
 }
 
+export interface ListOptions {
+  state?: string;
+  mailbox?: string;
+  from?: string;
+  subject?: string;
+  messageId?: string;
+  since?: string;
+  newest?: boolean;
+  limit?: string;
+  json?: boolean;
+}
+
 /** `messages list` */
-export async function listMessages(
-  app: App,
-  opts: { state?: string; mailbox?: string; limit?: string; json?: boolean },
-): Promise<void> {
+export async function listMessages(app: App, opts: ListOptions): Promise<void> {
+  const limit = Number(opts.limit ?? 1000);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit ${opts.limit}: give a whole number of messages, e.g. --limit 50`);
   const rows = await app.store.listMessages({
     ...(opts.state ? { state: parseState(opts.state) } : {}),
     ...(opts.mailbox ? { mailbox: opts.mailbox } : {}),
-    limit: opts.limit ? Number(opts.limit) : 1000,
+    ...(opts.from ? { from: opts.from } : {}),
+    ...(opts.subject ? { subject: opts.subject } : {}),
+    ...(opts.messageId ? { messageId: opts.messageId.replace(/^<|>$/g, '') } : {}),
+    ...(opts.since ? { since: parseSince(opts.since, Date.now()) } : {}),
+    ...(opts.newest ? { newest: true } : {}),
+    limit,
   });
   const numbers = await recordNumbers(app.store, rows);
   const numberOf = (m: MessageRow): string | null =>
@@ -47,6 +64,14 @@ export async function listMessages(
       ]),
     ),
   );
+}
+
+/** `--since`: a duration back from now (7d, 2h) or a date (2026-11-01, 2026-11-01T09:00:00Z). */
+export function parseSince(value: string, now: number): number {
+  if (/^\d+(ms|s|m|h|d)$/.test(value)) return now - parseDuration(value, 'ms');
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw new Error(`--since ${value}: give a duration back from now (7d, 2h) or a date (2026-11-01 or 2026-11-01T09:00:00Z)`);
+  return at;
 }
 
 async function requireMessage(app: App, idText: string): Promise<MessageRow> {

@@ -10,6 +10,7 @@ import {
   listMessages,
   rawMessage,
   reprocessMessages,
+  type ListOptions,
   showMessage,
   traceMessage,
 } from './messages-command.ts';
@@ -88,17 +89,20 @@ export function buildProgram(openApp: OpenApp): Command {
   const messages = program.command('messages').description('inspect and reprocess messages');
   messages
     .command('list')
-    .description('list messages, oldest first')
+    .description('list messages, oldest first (--newest: newest first)')
     .option(
       '-s, --state <state>',
       'only this state (queued, processing, processed, failed, loopback, skipped, rejected, deferred)',
     )
     .option('-m, --mailbox <address>', 'only this mailbox')
+    .option('--from <address>', 'only mail from this sender address')
+    .option('--subject <text>', 'only mail whose subject contains this text (any case)')
+    .option('--message-id <id>', 'only mail with this Message-ID')
+    .option('--since <when>', 'only mail received since: a duration back (7d, 2h) or a date (2026-11-01)')
+    .option('--newest', 'the newest first (the last --limit messages)')
     .option('-n, --limit <n>', 'at most this many', '1000')
     .option('--json', 'print JSON')
-    .action((opts: { state?: string; mailbox?: string; limit?: string; json?: boolean }) =>
-      withApp((app) => listMessages(app, opts))(),
-    );
+    .action((opts: ListOptions) => withApp((app) => listMessages(app, opts))());
   messages
     .command('show')
     .description('one message with its attachments and decision trace')

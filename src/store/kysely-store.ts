@@ -100,8 +100,16 @@ class Reader implements StoreReader {
       if (filter.state) query = query.where('state', '=', filter.state);
       if (filter.mailbox) query = query.where('mailbox', '=', filter.mailbox);
       if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
+      if (filter.from) query = query.where('from_addr', '=', filter.from.toLowerCase());
+      if (filter.messageId) query = query.where('message_id', '=', filter.messageId);
+      if (filter.since !== undefined) query = query.where('received_at', '>=', filter.since);
+      if (filter.subject) {
+        // LIKE with its wildcards escaped: the admin's text is matched as it is.
+        const pattern = `%${filter.subject.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        query = query.where(sql<boolean>`lower(${sql.ref('subject')}) LIKE lower(${pattern}) ESCAPE '\\'`);
+      }
       const rows = await query
-        .orderBy('id')
+        .orderBy('id', filter.newest ? 'desc' : 'asc')
         .limit(filter.limit ?? 1000)
         .execute();
       return rows.map(toMessageRow);

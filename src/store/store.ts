@@ -51,6 +51,16 @@ export interface MessageFilter {
   mailbox?: string;
   /** only messages with a larger id (paging in id order) */
   afterId?: number;
+  /** the sender's bare address, any case */
+  from?: string;
+  /** text the subject contains, any case (ASCII) */
+  subject?: string;
+  /** the Message-ID, without angle brackets */
+  messageId?: string;
+  /** received at or after (ms since the epoch) */
+  since?: number;
+  /** the last `limit` messages, newest first (default: oldest first) */
+  newest?: boolean;
   limit?: number;
 }
 

@@ -192,6 +192,22 @@ for (const backend of backends()) {
         assert.equal((await store.status()).byState.failed, 1);
       }));
 
+    it('lists messages by sender, subject text, Message-ID and time, oldest or newest first', () =>
+      withStore(backend, async ({ store }) => {
+        await store.spool(newMessage(1, { from: 'anna@example.com', subject: 'Printer 100% jammed' }));
+        await store.spool(newMessage(2, { from: 'bob@example.com', subject: 'printer toner', receivedAt: 5_000 }));
+        await store.spool(newMessage(3, { from: 'anna@example.com', subject: 'Invoice_42', receivedAt: 6_000 }));
+        const subjects = async (filter: Parameters<typeof store.listMessages>[0]) => (await store.listMessages(filter)).map((m) => m.subject);
+        assert.deepEqual(await subjects({ from: 'ANNA@example.com' }), ['Printer 100% jammed', 'Invoice_42']);
+        assert.deepEqual(await subjects({ subject: 'PRINTER' }), ['Printer 100% jammed', 'printer toner']);
+        assert.deepEqual(await subjects({ subject: '100%' }), ['Printer 100% jammed'], '% is matched as text');
+        assert.deepEqual(await subjects({ subject: 'o_c' }), [], '_ is matched as text, not as any character ("oic" in Invoice)');
+        assert.deepEqual(await subjects({ subject: 'e_42' }), ['Invoice_42']);
+        assert.deepEqual(await subjects({ messageId: 'm2@example.com' }), ['printer toner']);
+        assert.deepEqual(await subjects({ since: 5_000 }), ['printer toner', 'Invoice_42']);
+        assert.deepEqual(await subjects({ newest: true, limit: 2 }), ['Invoice_42', 'printer toner']);
+      }));
+
     it('retention: lists final mail past its time, oldest first, and marks it only while it still qualifies', () =>
       withStore(backend, async ({ store }) => {
         const ids: number[] = [];
