@@ -19,7 +19,8 @@ export class RetentionSweeper {
   constructor(ctx: PurgeContext, retention: RetentionSettings & { sweepInterval: number }, log: Logger) {
     this.ctx = ctx;
     this.retention = retention;
-    this.everyMs = retention.sweepInterval;
+    // setInterval takes at most 2^31 - 1 ms (24.8 days); past that Node fires every millisecond.
+    this.everyMs = Math.min(retention.sweepInterval, 2 ** 31 - 1);
     this.log = log.child({ component: 'retention' });
   }
 
