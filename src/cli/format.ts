@@ -1,33 +1,3 @@
-import type { MessageRow } from '../core/message.ts';
-
-/** The JSON shape of a message in every listing; field names are a contract for scripts. */
-export function messageJson(m: MessageRow, recordNumber: string | null): Record<string, unknown> {
-  return {
-    id: m.id,
-    mailbox: m.mailbox,
-    messageId: m.messageId,
-    subject: m.subject,
-    from: m.from,
-    state: m.state,
-    outcome: m.outcome,
-    receivedAt: new Date(m.receivedAt).toISOString(),
-    finishedAt: m.finishedAt === null ? null : new Date(m.finishedAt).toISOString(),
-    record: recordNumber,
-    source: m.source,
-    size: m.rawSize,
-    /** the raw bytes were deleted (deleteProcessed, retention); the row and its record stay */
-    rawPurged: m.rawPurged,
-    attempts: m.attempts,
-    duplicates: m.duplicates,
-    errorCode: m.errorCode,
-    error: m.error,
-    class: m.mailClass,
-    loopbackCandidate: m.loopbackCandidate,
-    routedMailbox: m.routedMailbox,
-    deferUntil: m.deferUntil === null ? null : new Date(m.deferUntil).toISOString(),
-  };
-}
-
 // Subjects and names come from mail: escape sequences, bidi overrides and line breaks in them
 // must not reach an admin's terminal as control codes.
 const unprintable = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;

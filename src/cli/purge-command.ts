@@ -4,7 +4,7 @@ import type { MessageState } from '../core/message.ts';
 import type { RetentionQuery } from '../store/store.ts';
 import type { App } from './app.ts';
 import { printJson } from './format.ts';
-import { parseState } from './messages-command.ts';
+import { parseState } from '../admin/message-filter.ts';
 
 export interface PurgeOptions {
   olderThan?: string;

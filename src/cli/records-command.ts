@@ -1,4 +1,4 @@
-import type { RecordRow } from '../core/message.ts';
+import { recordDetail, recordJson } from '../admin/record-view.ts';
 import type { App } from './app.ts';
 import { printJson, printable, table } from './format.ts';
 
@@ -16,11 +16,10 @@ export async function listRecords(app: App, opts: { json?: boolean; limit?: stri
 
 /** `records show NUMBER`: fields, status and the history of mail and comments. */
 export async function showRecord(app: App, number: string, opts: { json?: boolean }): Promise<void> {
-  const record = await app.store.findRecordByNumber(number);
+  const record = await recordDetail(app.store, number);
   if (!record) throw new Error(`no record ${number}; see \`postroom records list\``);
-  const entries = await app.store.listEntries(record.id);
-  const history = entries.map((e) => ({ ...e, createdAt: new Date(e.createdAt).toISOString() }));
-  if (opts.json) return printJson({ ...recordJson(record), entries: history });
+  if (opts.json) return printJson(record);
+  const history = record.entries;
   const lines = [
     `${record.number} (${record.type}): ${record.subject}`,
     `  Status:     ${record.status}`,
@@ -32,21 +31,4 @@ export async function showRecord(app: App, number: string, opts: { json?: boolea
     ...history.map((e) => `    ${e.createdAt} ${e.kind} (message ${e.messageRef}): ${e.text.split('\n')[0]?.slice(0, 100) ?? ''}`),
   ];
   process.stdout.write(`${lines.map(printable).join('\n')}\n`);
-}
-
-function recordJson(r: RecordRow) {
-  return {
-    id: r.id,
-    number: r.number,
-    type: r.type,
-    subject: r.subject,
-    requester: r.requester,
-    status: r.status,
-    assignee: r.assignee,
-    tags: r.tags,
-    fields: r.fields,
-    messageCount: r.messageCount,
-    createdAt: new Date(r.createdAt).toISOString(),
-    updatedAt: new Date(r.updatedAt).toISOString(),
-  };
 }

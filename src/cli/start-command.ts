@@ -3,6 +3,7 @@ import { isDeadLocalOwner, newOwnerId } from '../core/owner-id.ts';
 import { MailboxPoller } from '../intake/mailbox-poller.ts';
 import { openConnector } from '../intake/open-connector.ts';
 import { startSmtpIntake, type SmtpIntake } from '../intake/smtp.ts';
+import { startHttpFace, type HttpFace } from '../api/http-face.ts';
 import type { SpoolContext } from '../intake/spool-writer.ts';
 import { WorkerPool } from '../worker-pool.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY, WebhookSender } from '../outbound/webhooks/webhook-sender.ts';
@@ -12,7 +13,7 @@ import { OutboxSender } from '../outbound/outbox-sender.ts';
 import { RetentionSweeper } from './retention-sweep.ts';
 import { markSpoolViewWhole, repairSpoolView, ShowBehind } from './spool-visibility.ts';
 
-/** `postroom start`: the SMTP listener and the workers, until SIGTERM/SIGINT drains them. */
+/** `postroom start`: the SMTP listener, the HTTP face, the pollers and the workers, until SIGTERM/SIGINT drains them. */
 export async function startCommand(openApp: OpenApp, options: { config?: string }): Promise<void> {
   const app = await openApp(options.config === undefined ? {} : { configFile: options.config });
   const { config, log } = app;
@@ -97,29 +98,21 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
   for (const poller of pollers) poller.start();
 
   let smtp: SmtpIntake | null = null;
-  if (config.smtp.enabled) {
-    try {
-      smtp = await startSmtpIntake(
-        config.smtp,
-        config.mailboxes.map((m) => m.address),
-        spool,
-        log,
+  let http: HttpFace | null = null;
+  try {
+    if (config.smtp.enabled) smtp = await listen('SMTP', 'smtp', config.smtp, () => startSmtpIntake(config.smtp, config.mailboxes.map((m) => m.address), spool, log));
+    if (config.http.enabled)
+      http = await listen('HTTP', 'http', config.http, () =>
+        startHttpFace(config.http, { config, store: app.store, blobs: app.blobs, spool, spoolView: app.spoolView, log: log.child({ component: 'http' }), now: Date.now }),
       );
-    } catch (err) {
-      await Promise.all(pollers.map((p) => p.stop()));
-      await workers.stop();
-      await webhookSender.stop();
-      await view.drain();
-      await app.close();
-      const code = (err as NodeJS.ErrnoException).code;
-      const where = `${config.smtp.host}:${config.smtp.port}`;
-      throw new PostroomError(
-        'internal',
-        code === 'EADDRINUSE'
-          ? `Cannot listen for SMTP on ${where}: the port is in use by another process. Set smtp.port in postroom.config.yaml (or POSTROOM_SMTP_PORT) to a free port, or stop the other process.`
-          : `Cannot listen for SMTP on ${where}: ${(err as Error).message}. Check smtp.host and smtp.port.`,
-      );
-    }
+  } catch (err) {
+    await smtp?.close();
+    await Promise.all(pollers.map((p) => p.stop()));
+    await workers.stop();
+    await webhookSender.stop();
+    await view.drain();
+    await app.close();
+    throw err;
   }
   // The outbox sender: answers that apply queued, out through each mailbox's SMTP server.
   const outboxSender = new OutboxSender({
@@ -139,6 +132,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
   log.info(
     {
       smtp: smtp ? `${smtp.address.host}:${smtp.address.port}` : 'disabled',
+      http: http ? `${http.address.host}:${http.address.port}` : 'disabled',
       dataDir: config.dataDir,
       database:
         app.store.dialect === 'sqlite'
@@ -148,7 +142,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
       workers: config.runner.workers,
       config: app.configFile ?? '(defaults)',
     },
-    `postroom started: SMTP on ${smtp ? `${smtp.address.host}:${smtp.address.port}` : '(disabled)'}, data in ${config.dataDir}`,
+    `postroom started: SMTP on ${smtp ? `${smtp.address.host}:${smtp.address.port}` : '(disabled)'}${http ? `, HTTP on ${http.address.host}:${http.address.port}` : ''}, data in ${config.dataDir}`,
   );
 
   await new Promise<void>((resolve) => {
@@ -160,6 +154,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   await smtp?.close();
+  await http?.close();
   await Promise.all(pollers.map((p) => p.stop()));
   await workers.stop();
   await webhookSender.stop();
@@ -170,4 +165,20 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
   await markSpoolViewWhole(app).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'spool folder view mark not written'));
   await app.close();
   log.info('stopped');
+}
+
+/** Starts a listener, turning a refused port into an error that names the keys to change. */
+async function listen<T>(what: string, key: string, at: { host: string; port: number }, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = `${at.host}:${at.port}`;
+    throw new PostroomError(
+      'internal',
+      code === 'EADDRINUSE'
+        ? `Cannot listen for ${what} on ${where}: the port is in use by another process. Set ${key}.port in postroom.config.yaml (or POSTROOM_${key.toUpperCase()}_PORT) to a free port, or stop the other process.`
+        : `Cannot listen for ${what} on ${where}: ${(err as Error).message}. Check ${key}.host and ${key}.port.`,
+    );
+  }
 }

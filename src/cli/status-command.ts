@@ -2,7 +2,8 @@ import { parseDuration } from '../config/units.ts';
 import { messageStates } from '../core/message.ts';
 import type { App } from './app.ts';
 import { printJson, table } from './format.ts';
-import { checkExitCodes, checkHealth, checkLine } from './health-check.ts';
+import { checkExitCodes, checkHealth, checkLine } from '../admin/health-check.ts';
+import { statusReport } from '../admin/status-report.ts';
 
 export interface StatusOptions {
   json?: boolean;
@@ -22,9 +23,9 @@ export async function statusCommand(app: App, opts: StatusOptions): Promise<void
       throw new Error(`--max-queue-age: ${(err as Error).message}`, { cause: err });
     }
   }
-  let reads;
+  let json;
   try {
-    reads = await Promise.all([app.store.status(), app.store.mailboxStatus(), app.store.moveStatus(), app.store.outbox.counts(), app.store.webhooks.counts()]);
+    json = await statusReport(app.store, app.config, Date.now());
   } catch (err) {
     if (!opts.check) throw err;
     // A probe that cannot see says so in the monitoring's own terms: UNKNOWN, exit 3.
@@ -32,54 +33,13 @@ export async function statusCommand(app: App, opts: StatusOptions): Promise<void
     process.exitCode = 3;
     return;
   }
-  const [report, polls, moves, outbox, webhooks] = reads;
-  const now = Date.now();
-  const fetching = app.config.mailboxes
-    .filter((m) => m.connector !== 'smtp')
-    .map((m) => {
-      const p = polls.find((s) => s.mailbox === m.address);
-      const mv = moves.find((s) => s.mailbox === m.address);
-      const iso = (t: number | null | undefined): string | null =>
-        t == null ? null : new Date(t).toISOString();
-      return {
-        mailbox: m.address,
-        connector: m.connector,
-        lastPoll: iso(p?.lastPollAt),
-        lastSuccess: iso(p?.lastSuccessAt),
-        lagSeconds: p?.lastSuccessAt == null ? null : Math.round((now - p.lastSuccessAt) / 1000),
-        backlog: p?.backlog ?? null,
-        lastError: p?.lastError ?? null,
-        polledBy: p?.owner ?? null,
-        // Rule moves (`moveTo`) the poller has yet to make, and those the server refused.
-        moves: { pending: mv?.pending ?? 0, failed: mv?.failed ?? 0, lastError: mv?.lastError ?? null },
-        // Three intervals without a good poll: something is wrong even if nothing was logged.
-        stalled:
-          p?.lastSuccessAt == null
-            ? p?.lastPollAt != null
-            : now - p.lastSuccessAt > 3 * m.pollingInterval * 1000,
-      };
-    });
-  const oldest = report.oldestQueuedAt;
-  const json = {
-    database: app.store.dialect,
-    dataDir: app.config.dataDir,
-    byState: report.byState,
-    byMailbox: report.byMailbox,
-    oldestQueued: oldest === null ? null : new Date(oldest).toISOString(),
-    oldestQueuedAgeSeconds: oldest === null ? null : Math.round((Date.now() - oldest) / 1000),
-    records: report.records,
-    duplicatesIgnored: report.duplicates,
-    mailboxes: fetching,
-    // A queue that only grows, or failed/dead rows, is something to look at.
-    outbox,
-    webhooks,
-  };
+  const { byState, byMailbox, mailboxes: fetching } = json;
   const check = opts.check ? checkHealth(json, maxQueueAgeSeconds) : null;
   if (check) process.exitCode = checkExitCodes[check.status];
   if (opts.json) return printJson(check ? { ...json, check } : json);
   if (check) process.stdout.write(`${checkLine(check)}\n\n`);
   const mailboxes = [
-    ...new Set([...app.config.mailboxes.map((m) => m.address), ...Object.keys(report.byMailbox)]),
+    ...new Set([...app.config.mailboxes.map((m) => m.address), ...Object.keys(byMailbox)]),
   ];
   process.stdout.write(`Database: ${json.database}   Data: ${json.dataDir}\n\n`);
   process.stdout.write(
@@ -88,9 +48,9 @@ export async function statusCommand(app: App, opts: StatusOptions): Promise<void
       [
         ...mailboxes.map((box) => [
           box,
-          ...messageStates.map((s) => String(report.byMailbox[box]?.[s] ?? 0)),
+          ...messageStates.map((s) => String(byMailbox[box]?.[s] ?? 0)),
         ]),
-        ['(all)', ...messageStates.map((s) => String(report.byState[s] ?? 0))],
+        ['(all)', ...messageStates.map((s) => String(byState[s] ?? 0))],
       ],
     ),
   );

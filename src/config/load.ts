@@ -89,6 +89,12 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   'smtp.port': '2525',
   'smtp.maxMessageSize': '50MB',
   'smtp.banner': 'Postroom',
+  http: '{ enabled: true, host: 127.0.0.1, port: 8025, token: ${POSTROOM_HTTP_TOKEN} }',
+  'http.enabled': 'true',
+  'http.host': '127.0.0.1',
+  'http.port': '8025',
+  'http.token': '${POSTROOM_HTTP_TOKEN}',
+  'http.maxUploadSize': '50MB',
   runner: '{ workers: 2, concurrency: 4 }',
   'runner.workers': '2',
   'runner.concurrency': '4',
@@ -540,6 +546,8 @@ const ENV_OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly st
   ['POSTROOM_DATA_DIR', ['dataDir']],
   ['POSTROOM_SMTP_PORT', ['smtp', 'port']],
   ['POSTROOM_LOG_LEVEL', ['log', 'level']],
+  ['POSTROOM_HTTP_PORT', ['http', 'port']],
+  ['POSTROOM_HTTP_TOKEN', ['http', 'token']],
 ];
 
 function nest(segments: readonly string[], value: unknown): Record<string, unknown> {

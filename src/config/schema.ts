@@ -328,6 +328,19 @@ export const configSchema = z
           .default('Postroom'),
       })
       .prefault({}),
+    // The HTTP face (REST API, /metrics, /health), off unless enabled; the API needs the token.
+    http: z
+      .strictObject({
+        enabled: flag().default(false),
+        host: text('a host name or IP address to listen on').default('127.0.0.1'),
+        port: wholeNumber(1, 65535).default(8025),
+        token: z
+          .string({ error: expecting('a token of at least 16 characters, e.g. ${POSTROOM_HTTP_TOKEN}') })
+          .refine((s) => s === '' || s.length >= 16, { error: 'must be empty (API off) or at least 16 characters' })
+          .default(''),
+        maxUploadSize: size().prefault('50MB'),
+      })
+      .prefault({}),
     runner: z
       .strictObject({
         workers: wholeNumber(1, 64).default(2),

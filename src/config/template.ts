@@ -39,6 +39,20 @@ smtp:
   # Name announced in the SMTP greeting. Default Postroom.
   banner: Postroom
 
+# The HTTP face: REST API (/api/v1, OpenAPI at /api/v1/openapi.json), Prometheus /metrics and
+# /health. Off by default. The API answers only requests with "Authorization: Bearer <token>".
+http:
+  enabled: false
+  # Interface to listen on. Default 127.0.0.1. Put a TLS proxy in front before exposing it.
+  host: 127.0.0.1
+  # TCP port. Default 8025. Environment override: POSTROOM_HTTP_PORT.
+  port: 8025
+  # At least 16 characters; "" leaves /api off (/health and /metrics still answer).
+  # Environment override: POSTROOM_HTTP_TOKEN.
+  token: ""
+  # Largest mail POST /api/v1/mail accepts. Default 50MB.
+  maxUploadSize: 50MB
+
 # Background processing of received messages.
 runner:
   # Worker loops processing messages, 1-64. Default 2.

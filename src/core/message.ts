@@ -15,7 +15,7 @@ export type MessageState = (typeof messageStates)[number];
 export const finalStates = ['processed', 'failed', 'loopback', 'skipped', 'rejected'] as const;
 export type FinalState = (typeof finalStates)[number];
 
-export type IntakeSource = 'smtp' | 'file' | 'stdin' | 'maildir' | 'mbox' | 'pop3' | 'imap';
+export type IntakeSource = 'smtp' | 'file' | 'stdin' | 'maildir' | 'mbox' | 'pop3' | 'imap' | 'http';
 
 /** The spool row of one message as the rest of the engine sees it. */
 export interface MessageRow {

@@ -2,7 +2,7 @@
 // monitoring system shows.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { checkExitCodes, checkHealth, checkLine, type CheckInput } from '../../src/cli/health-check.ts';
+import { checkExitCodes, checkHealth, checkLine, type CheckInput } from '../../src/admin/health-check.ts';
 
 const healthy: CheckInput = {
   byState: { processed: 10 },
