@@ -16,7 +16,7 @@
 //   BENCH_WEBHOOKS=2000  events per round in the webhook delivery rate (3 alternating rounds)
 //   BENCH_RULES=1000 BENCH_ROUTING_MAILS=1000  routing cost: decide with that many rules vs none
 //   BENCH_OUTBOX=1000   queued answers per round in the outbox drain rate (3 alternating rounds)
-//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox,retention   run only these sections (imap, pop3, idle
+//   BENCH_ONLY=throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox,retention,http   run only these sections (imap, pop3, idle
 //                       need Dovecot; pop3 also times fetchmail + `postroom ingest -` when installed)
 //   BENCH_PROFILE=DIR   also write a .cpuprofile of each timed runner phase into DIR
 //                       (summarise with: node test/bench/profile-summary.ts FILE)
@@ -51,6 +51,7 @@ import { measureOutbox, type OutboxFigures } from './outbox.ts';
 import { measureRetention, type RetentionFigures } from './retention.ts';
 import { measureScreening, type ScreeningFigures } from './screening.ts';
 import { measureSmtp, type SmtpFigures } from './smtp.ts';
+import { measureHttpIntake, type HttpFigures } from './http.ts';
 import { measureWebhooks, type WebhookFigures } from './webhooks.ts';
 import { measureRouting, type RoutingFigures } from './routing.ts';
 import { describeCpu, measureRunner, measureSimpleParser, measureWorkerPool, spoolCorpus, type PoolFigures, type RunnerFigures } from './throughput.ts';
@@ -77,7 +78,7 @@ const scaleMails = Math.round(envNumber('BENCH_SCALE_MAILS', 2000));
 const webhookEvents = Math.round(envNumber('BENCH_WEBHOOKS', 2000));
 const routingMails = Math.round(envNumber('BENCH_ROUTING_MAILS', 1000));
 const routingRules = Math.round(envNumber('BENCH_RULES', 1000));
-const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox,retention').split(',').map((s) => s.trim()));
+const only = new Set((process.env['BENCH_ONLY'] ?? 'throughput,smtp,big,imap,pop3,idle,screening,directory,categorize,webhooks,outbox,retention,http').split(',').map((s) => s.trim()));
 const outboxMails = Math.round(envNumber('BENCH_OUTBOX', 1000));
 const retentionMails = Math.round(envNumber('BENCH_RETENTION', 2000));
 const profileDir = process.env['BENCH_PROFILE'];
@@ -474,6 +475,21 @@ if (only.has('retention')) {
       `ratio sweep / spool ${(f.sweep / f.spool).toFixed(2)}; raw mail left after the sweep: ${f.left}`,
   );
   table.push([`Retention sweep, ${f.mails} final mails (SQLite)`, `${f1(f.sweep)} mails/s (ratio ${(f.sweep / f.spool).toFixed(2)} vs spooling them, ${f1(f.spool)} mails/s)`]);
+}
+
+if (only.has('http')) {
+  out();
+  out('## 13. HTTP upload intake (POST /api/v1/mail) vs SMTP intake, one `postroom start`; /metrics scrape vs the status read');
+  const a = generateCorpus({ count: smtpMails, seed: 300, tag: `httpsmtp.${Date.now()}` });
+  const b = generateCorpus({ count: smtpMails, seed: 301, tag: `httpup.${Date.now()}` });
+  const f: HttpFigures = await measureHttpIntake(a, b, 8);
+  out(
+    `${f.mails} mails each, ${f.clients} concurrent clients: SMTP ${f1(f.smtpRate)} mails/s answered 250; HTTP ${f1(f.httpRate)} mails/s answered 201 (${f.httpAccepted}/${f.mails}); ` +
+      `ratio HTTP / SMTP ${(f.httpRate / f.smtpRate).toFixed(2)}`,
+  );
+  out(`With ${2 * f.mails} messages stored: GET /metrics ${f.metricsMs.toFixed(1)} ms, GET /api/v1/status ${f.statusMs.toFixed(1)} ms (median of 3×21, alternated); ratio ${(f.metricsMs / f.statusMs).toFixed(2)}`);
+  table.push([`HTTP upload intake, ${f.clients} concurrent clients`, `${f1(f.httpRate)} mails/s (ratio ${(f.httpRate / f.smtpRate).toFixed(2)} vs SMTP, ${f1(f.smtpRate)} mails/s, same engine)`]);
+  table.push([`/metrics scrape with ${2 * f.mails} messages (SQLite)`, `${f.metricsMs.toFixed(1)} ms (ratio ${(f.metricsMs / f.statusMs).toFixed(2)} vs the status read alone, ${f.statusMs.toFixed(1)} ms)`]);
 }
 
 out();

@@ -23,7 +23,7 @@ export interface SmtpFigures {
 }
 
 /** Counts "message decided" log lines of the engine as they arrive. */
-function decidedCounter(engine: EngineProcess): { count(): number } {
+export function decidedCounter(engine: EngineProcess): { count(): number } {
   let count = 0;
   let tail = '';
   engine.child.stdout?.on('data', (chunk: Buffer) => {
@@ -36,7 +36,7 @@ function decidedCounter(engine: EngineProcess): { count(): number } {
 }
 
 /** utime + stime of a process in clock ticks (Linux), or null elsewhere. */
-async function cpuTicks(pid: number | undefined): Promise<number | null> {
+export async function cpuTicks(pid: number | undefined): Promise<number | null> {
   if (pid === undefined) return null;
   try {
     const { readFile } = await import('node:fs/promises');

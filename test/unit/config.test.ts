@@ -213,6 +213,15 @@ describe('wrong configs name the key and the problem', () => {
     assert.deepEqual(config.retention, { rawMail: 90 * 86_400, failedMail: null, sweepInterval: 3_600_000 });
   });
 
+  test('http: a short token names the key and the fix; the token comes from POSTROOM_HTTP_TOKEN and is masked', () => {
+    const line = lineFor(loadError('http:\n  enabled: true\n  token: short\n'), 'http.token');
+    assert.match(line, /must be empty \(API off\) or at least 16 characters/);
+    assert.match(line, /Example: http\.token: \$\{POSTROOM_HTTP_TOKEN\}$/);
+    const { config } = load({ file: writeConfig('http: { enabled: true }\n'), env: { POSTROOM_HTTP_TOKEN: 'from-the-environment-0123', POSTROOM_HTTP_PORT: '9025' } });
+    assert.deepEqual(config.http, { enabled: true, host: '127.0.0.1', port: 9025, token: 'from-the-environment-0123', maxUploadSize: 50 * 1024 * 1024 });
+    assert.equal((maskSecrets(config) as Config).http.token, '***');
+  });
+
   test('mailbox recordType naming an undefined type', () => {
     const error = loadError('mailboxes:\n  - address: sales@example.com\n    recordType: TICKET\n');
     const line = lineFor(error, 'mailboxes[0].recordType');
