@@ -41,12 +41,12 @@ export default defineConfig(
             },
             {
               target: ['src/store/sqlite', 'src/store/postgres'],
-              from: ['src/intake', 'src/decide', 'src/apply', 'src/cli', 'src/api', 'src/admin', 'src/pipeline.ts', 'src/runner.ts'],
+              from: ['src/intake', 'src/decide', 'src/apply', 'src/cli', 'src/api', 'src/web', 'src/admin', 'src/pipeline.ts', 'src/runner.ts'],
               message: 'Store backends may not depend on the pipeline stages, the CLI, or the runner.',
             },
             {
               target: ['src/intake', 'src/decide', 'src/apply'],
-              from: ['src/store/sqlite', 'src/store/postgres', 'src/cli', 'src/api', 'src/admin', 'src/main.ts'],
+              from: ['src/store/sqlite', 'src/store/postgres', 'src/cli', 'src/api', 'src/web', 'src/admin', 'src/main.ts'],
               message:
                 'Pipeline stages use the store interface only, never a concrete backend, the CLI, or main.',
             },
@@ -61,15 +61,15 @@ export default defineConfig(
               message: 'src/apply may not import src/intake.',
             },
             {
-              target: ['src/cli', 'src/api', 'src/admin'],
+              target: ['src/cli', 'src/api', 'src/admin', 'src/web'],
               from: ['src/store/sqlite', 'src/store/postgres'],
               message:
-                'The faces (src/cli, src/api, src/admin) may not import a concrete store backend (src/store/sqlite, src/store/postgres).',
+                'The faces (src/cli, src/api, src/web, src/admin) may not import a concrete store backend (src/store/sqlite, src/store/postgres).',
             },
             {
-              target: ['src/admin', 'src/api'],
+              target: ['src/admin', 'src/api', 'src/web'],
               from: 'src/cli',
-              message: 'src/admin and src/api serve every face: they may not import the CLI.',
+              message: 'src/admin, src/api and src/web may not import the CLI.',
             },
           ],
         },

@@ -48,6 +48,19 @@ if [[ ! -x /usr/sbin/dovecot ]]; then
   fi
 fi
 
+# Debian's Chromium for the web UI tests (test/integration/web-ui.test.ts drives it with playwright-core).
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "test/run.sh: Chromium is not installed (no /usr/bin/chromium): the web UI tests will be skipped." >&2
+    echo "Install it (e.g. 'sudo apt-get install -y chromium') or run as root." >&2
+  else
+    echo "test/run.sh: installing Chromium (apt-get)..."
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    [[ -x /usr/bin/chromium ]] || { echo "test/run.sh: Chromium install failed" >&2; exit 1; }
+  fi
+fi
+
 if [[ -z "${POSTROOM_SKIP_TYPECHECK:-}" ]]; then
   echo "test/run.sh: typecheck (tsc --noEmit -p .)"
   npx --no-install tsc --noEmit -p .

@@ -1,3 +1,5 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { toPostroomError } from '../core/errors.ts';
 import type { ApiContext } from './api-context.ts';
@@ -8,6 +10,7 @@ import { messageRoutes } from './message-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { recordRoutes } from './record-routes.ts';
+import { webRoutes } from '../web/web-routes.ts';
 
 export interface HttpSettings {
   host: string;
@@ -24,11 +27,14 @@ export interface HttpFace {
 /** Routes any caller may reach: probes and the API's own description. */
 const OPEN_ROUTES = new Set(['/health', '/metrics', '/api/v1/openapi.json']);
 
-/** The HTTP face as a Fastify instance, not listening yet (tests inject requests into it). */
+/** The HTTP face (the API and the web UI) as a Fastify instance, not listening yet (tests inject requests into it). */
 export function buildHttpFace(settings: HttpSettings, ctx: ApiContext): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: settings.maxUploadSize, routerOptions: { ignoreTrailingSlash: true } });
   // Mail is uploaded as it is: bytes, never decoded as text (charsets are the parser's business).
   app.addContentTypeParser(['message/rfc822', 'application/octet-stream', 'text/plain'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  void app.register(cookie);
+  void app.register(formbody);
 
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0] ?? '';
@@ -56,6 +62,7 @@ export function buildHttpFace(settings: HttpSettings, ctx: ApiContext): FastifyI
   messageRoutes(app, ctx);
   recordRoutes(app, ctx);
   mailUploadRoute(app, ctx);
+  webRoutes(app, ctx, settings.token);
   return app;
 }
 
