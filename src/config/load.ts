@@ -546,6 +546,7 @@ const ENV_OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly st
   ['POSTROOM_DATA_DIR', ['dataDir']],
   ['POSTROOM_SMTP_PORT', ['smtp', 'port']],
   ['POSTROOM_LOG_LEVEL', ['log', 'level']],
+  ['POSTROOM_HTTP_ENABLED', ['http', 'enabled']],
   ['POSTROOM_HTTP_PORT', ['http', 'port']],
   ['POSTROOM_HTTP_TOKEN', ['http', 'token']],
 ];

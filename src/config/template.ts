@@ -42,6 +42,7 @@ smtp:
 # The HTTP face: REST API (/api/v1, OpenAPI at /api/v1/openapi.json), Prometheus /metrics and
 # /health. Off by default. The API answers only requests with "Authorization: Bearer <token>".
 http:
+  # Environment override: POSTROOM_HTTP_ENABLED.
   enabled: false
   # Interface to listen on. Default 127.0.0.1. Put a TLS proxy in front before exposing it.
   host: 127.0.0.1

@@ -217,7 +217,7 @@ describe('wrong configs name the key and the problem', () => {
     const line = lineFor(loadError('http:\n  enabled: true\n  token: short\n'), 'http.token');
     assert.match(line, /must be empty \(API off\) or at least 16 characters/);
     assert.match(line, /Example: http\.token: \$\{POSTROOM_HTTP_TOKEN\}$/);
-    const { config } = load({ file: writeConfig('http: { enabled: true }\n'), env: { POSTROOM_HTTP_TOKEN: 'from-the-environment-0123', POSTROOM_HTTP_PORT: '9025' } });
+    const { config } = load({ file: writeConfig('log: { level: info }\n'), env: { POSTROOM_HTTP_ENABLED: 'true', POSTROOM_HTTP_TOKEN: 'from-the-environment-0123', POSTROOM_HTTP_PORT: '9025' } });
     assert.deepEqual(config.http, { enabled: true, host: '127.0.0.1', port: 9025, token: 'from-the-environment-0123', maxUploadSize: 50 * 1024 * 1024 });
     assert.equal((maskSecrets(config) as Config).http.token, '***');
   });
