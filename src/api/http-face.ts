@@ -5,6 +5,7 @@ import { toPostroomError } from '../core/errors.ts';
 import type { ApiContext } from './api-context.ts';
 import { ApiError, errorBody } from './api-error.ts';
 import { checkBearer } from './bearer-auth.ts';
+import { directoryRoute } from './directory-route.ts';
 import { mailUploadRoute } from './mail-upload-route.ts';
 import { messageRoutes } from './message-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
@@ -61,6 +62,7 @@ export function buildHttpFace(settings: HttpSettings, ctx: ApiContext): FastifyI
   monitoringRoutes(app, ctx);
   messageRoutes(app, ctx);
   recordRoutes(app, ctx);
+  directoryRoute(app, ctx);
   mailUploadRoute(app, ctx);
   webRoutes(app, ctx, settings.token);
   return app;

@@ -148,6 +148,14 @@ export const openApiDocument = {
         responses: { '200': json('the record'), '404': { $ref: '#/components/responses/Error' }, ...errors },
       },
     },
+    '/api/v1/directory': {
+      get: {
+        summary: 'Users, contacts, companies and projects (postroom directory list --json; the answer imports back)',
+        security: bearer,
+        parameters: [stringQuery('kind', 'user, contact, company or project (default: all)')],
+        responses: { '200': json('{ users, contacts, companies, projects }'), ...errors },
+      },
+    },
     '/api/v1/blobs/{sha256}': {
       get: {
         summary: "A stored file by its SHA-256: an attachment (what a webhook's attachmentLink points at) or raw mail",

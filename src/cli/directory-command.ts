@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { importDirectory, type ImportReport } from '../domain/directory/import.ts';
 import { ImportFileError, parseDirectoryFile } from '../domain/directory/import-rows.ts';
 import { addressSettingsFrom } from '../domain/directory/settings.ts';
-import type { Company, Party, Project } from '../domain/directory/types.ts';
+import { companyJson, directoryListing, partyJson, projectJson } from '../admin/directory-view.ts';
 import type { Directory } from '../store/directory.ts';
 import type { App } from './app.ts';
 import { printable, table } from './format.ts';
@@ -28,23 +28,6 @@ export type DirectoryApp = Pick<App, 'config' | 'store'>;
 
 export function directoryOf(app: DirectoryApp): Directory {
   return app.store.directory;
-}
-
-/** The JSON of each kind, the same shape `directory import` reads: `list --json` output imports back. */
-export function partyJson(p: Party) {
-  return { id: p.id, name: p.name, addresses: p.addresses, company: p.companyId, lockedOut: p.lockedOut };
-}
-export function companyJson(c: Company) {
-  return { id: c.id, name: c.name, domains: c.domains, primaryContact: c.primaryContactId };
-}
-export function projectJson(p: Project) {
-  return {
-    id: p.id,
-    name: p.name,
-    active: p.active,
-    team: p.team.filter((m) => m.active).map((m) => m.partyId),
-    inactiveTeam: p.team.filter((m) => !m.active).map((m) => m.partyId),
-  };
 }
 
 const shownChanges = 50;
@@ -110,8 +93,6 @@ export async function directoryImport(
   return report.rejectedRows > 0 ? exitDataError : 0;
 }
 
-const listKinds = ['user', 'contact', 'company', 'project'] as const;
-type ListKind = (typeof listKinds)[number];
 
 /** `directory list [--kind user|contact|company|project] [--json]` */
 export async function directoryList(
@@ -119,48 +100,22 @@ export async function directoryList(
   opts: { kind?: string; json?: boolean },
   io: CommandIo = stdio,
 ): Promise<void> {
-  if (opts.kind !== undefined && !(listKinds as readonly string[]).includes(opts.kind))
-    throw new Error(`unknown kind "${opts.kind}"; use one of: ${listKinds.join(', ')}`);
-  const want = (k: ListKind): boolean => opts.kind === undefined || opts.kind === k;
-  const directory = directoryOf(app);
-  const users = want('user') ? await directory.listParties('user') : [];
-  const contacts = want('contact') ? await directory.listParties('contact') : [];
-  const companies = want('company') ? await directory.listCompanies() : [];
-  const projects = want('project') ? await directory.listProjects() : [];
-  if (opts.json) {
-    const out: Record<string, unknown> = {};
-    if (want('user')) out['users'] = users.map(partyJson);
-    if (want('contact')) out['contacts'] = contacts.map(partyJson);
-    if (want('company')) out['companies'] = companies.map(companyJson);
-    if (want('project')) out['projects'] = projects.map(projectJson);
-    return io.out(json(out));
-  }
+  const listing = await directoryListing(directoryOf(app), opts.kind);
+  if (opts.json) return io.out(json(listing));
   const rows = [
-    ...[...users, ...contacts].map((p) => [
+    ...[...(listing.users ?? []).map((p) => ({ kind: 'user', ...p })), ...(listing.contacts ?? []).map((p) => ({ kind: 'contact', ...p }))].map((p) => [
       p.kind,
       p.id,
       p.name,
-      [p.addresses.join(', '), p.companyId ? `company ${p.companyId}` : '', p.lockedOut ? 'LOCKED OUT' : '']
-        .filter(Boolean)
-        .join('; '),
+      [p.addresses.join(', '), p.company ? `company ${p.company}` : '', p.lockedOut ? 'LOCKED OUT' : ''].filter(Boolean).join('; '),
     ]),
-    ...companies.map((c) => [
+    ...(listing.companies ?? []).map((c) => [
       'company',
       c.id,
       c.name,
-      [c.domains.join(', '), c.primaryContactId ? `primary ${c.primaryContactId}` : '']
-        .filter(Boolean)
-        .join('; '),
+      [c.domains.join(', '), c.primaryContact ? `primary ${c.primaryContact}` : ''].filter(Boolean).join('; '),
     ]),
-    ...projects.map((p) => {
-      const j = projectJson(p);
-      return [
-        'project',
-        p.id,
-        p.name,
-        [p.active ? 'active' : 'inactive', `team ${j.team.join(', ') || '-'}`].join('; '),
-      ];
-    }),
+    ...(listing.projects ?? []).map((p) => ['project', p.id, p.name, [p.active ? 'active' : 'inactive', `team ${p.team.join(', ') || '-'}`].join('; ')]),
   ];
   io.out(table(['KIND', 'ID', 'NAME', 'DETAILS'], rows));
 }

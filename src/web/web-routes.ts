@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Liquid } from 'liquidjs';
+import { directoryListing } from '../admin/directory-view.ts';
 import { checkHealth } from '../admin/health-check.ts';
 import { parseMessageQuery, parseState } from '../admin/message-filter.ts';
 import { messageDetail, messageList } from '../admin/message-view.ts';
@@ -30,7 +31,7 @@ const DONE: Record<string, (n: number) => string> = {
 
 /**
  * The web admin UI at /ui, served by the same HTTP face: dashboard, messages with their trace and
- * raw view, the quarantine with reprocess, records. Server-rendered pages with no script; signing
+ * raw view, the quarantine with reprocess, records, the directory. Server-rendered pages with no script; signing
  * in takes http.token and sets an HttpOnly, SameSite=Strict cookie.
  */
 export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string): void {
@@ -138,6 +139,7 @@ export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string):
     return reply.redirect(`/ui/messages/${m.id}?done=${n > 0 ? 'requeued' : 'not-queued'}&n=${n}`, 303);
   });
 
+  app.get('/ui/directory', async (_request, reply) => render(reply, 'directory', { title: 'Directory', d: await directoryListing(ctx.store.directory) }));
   app.get('/ui/records', async (_request, reply) => render(reply, 'records', { title: 'Records', records: (await ctx.store.listRecords(PAGE_SIZE * 5)).map(recordJson) }));
   app.get('/ui/records/:number', async (request, reply) => {
     const r = await recordDetail(ctx.store, (request.params as { number: string }).number);

@@ -2,7 +2,8 @@
 // on both backends. Mail goes in by POST /api/v1/mail, is processed by the engine's workers, and
 // comes back out through the listing, the detail, the raw bytes, the records, /metrics and /health.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { backends, engineConfig, freePort, freshDatabaseUrl, runCli, startEngine, tempDir, waitFor, writeConfig, type EngineProcess } from '../support/engine.ts';
 
@@ -152,6 +153,27 @@ for (const backend of backends()) {
       assert.equal(records.records.filter((r) => r.number === detail.record).length, 1, 'reprocessing did not open a second record');
       const bad = await api('/api/v1/messages/reprocess?state=lost', { method: 'POST' });
       assert.equal(bad.status, 400);
+    });
+
+    it('the directory reads as `directory list --json` prints it; a wrong kind is 400', async () => {
+      const file = join(dir, 'directory.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          users: [{ id: 'u-ann', name: 'Ann Admin', addresses: ['ann@ourfirm.com'] }],
+          contacts: [{ id: 'c-bob', name: 'Bob Plumber', addresses: ['bob@acmeplumbing.com'], company: 'acme' }],
+          companies: [{ id: 'acme', name: 'Acme Plumbing', domains: ['acmeplumbing.com'] }],
+        }),
+      );
+      assert.equal((await runCli(['-c', config, 'directory', 'import', file], { cwd: dir })).code, 0);
+      const cli = await runCli(['-c', config, 'directory', 'list', '--json'], { cwd: dir });
+      const listing = (await (await api('/api/v1/directory')).json()) as { users: { id: string }[]; contacts: unknown[] };
+      assert.deepEqual(listing, JSON.parse(cli.stdout));
+      assert.deepEqual(listing.users.map((u) => u.id), ['u-ann']);
+      assert.deepEqual(Object.keys((await (await api('/api/v1/directory?kind=company')).json()) as object), ['companies']);
+      const bad = await api('/api/v1/directory?kind=robot');
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: { message: string } }).error.message, /unknown kind "robot"; use one of: user, contact, company, project/);
     });
 
     it('/metrics and /health report the store: messages by state, records, and the verdict', async () => {

@@ -3,10 +3,11 @@
 // a message's trace and raw view, reprocess by a click, records; mail that tries to run script
 // in the page shows as text and runs nothing.
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { engineConfig, freePort, startEngine, tempDir, waitFor, writeConfig, type EngineProcess } from '../support/engine.ts';
+import { engineConfig, freePort, runCli, startEngine, tempDir, waitFor, writeConfig, type EngineProcess } from '../support/engine.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'ui-test-token-0123456789';
@@ -38,6 +39,8 @@ describe('web admin UI in Chromium', { skip }, () => {
       engineConfig({ dataDir: `${dir}/data`, url: '', port: smtpPort, extra: `http: { enabled: true, port: ${httpPort}, token: ${TOKEN} }\nlimits: { mimeDepth: 1 }` }),
     );
     engine = await startEngine({ cwd: dir, config, port: smtpPort });
+    writeFileSync(join(dir, 'directory.json'), JSON.stringify({ users: [{ id: 'u-ann', name: 'Ann <Admin>', addresses: ['ann@ourfirm.com'], lockedOut: true }] }));
+    assert.equal((await runCli(['-c', config, 'directory', 'import', join(dir, 'directory.json')], { cwd: dir })).code, 0);
     base = `http://127.0.0.1:${httpPort}`;
     for (const [name, raw] of [
       ['plain', mail('Toner for the printer', 'toner')],
@@ -124,6 +127,15 @@ describe('web admin UI in Chromium', { skip }, () => {
     await page.click(`#records >> text=${numbers[0]}`);
     assert.match((await page.textContent('h1')) ?? '', new RegExp(`^${numbers[0]}`));
     assert.equal((await page.$$('#history tbody tr')).length, 1);
+  });
+
+  it('the directory page shows users with their addresses, and who is locked out', async () => {
+    await page.click('nav >> text=Directory');
+    const row = (await page.textContent('#parties tbody tr')) ?? '';
+    assert.match(row, /u-ann/);
+    assert.match(row, /Ann <Admin>/);
+    assert.match(row, /ann@ourfirm\.com/);
+    assert.match(row, /locked out/);
   });
 
   it('a form posted from another site is refused; signing out ends the session', async () => {
