@@ -116,7 +116,7 @@ export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string):
     const id = Number(idText);
     return Number.isInteger(id) ? ctx.store.getMessage(id) : undefined;
   };
-  const notFound = (reply: FastifyReply, what: string) => render(reply, 'records', { title: 'Not found', flash: `${what} not found.`, records: [] }, 404);
+  const notFound = (reply: FastifyReply, what: string) => render(reply, 'not-found', { title: 'Not found', what }, 404);
 
   app.get('/ui/messages/:id', async (request, reply) => {
     const m = await messageOf((request.params as { id: string }).id);

@@ -59,6 +59,22 @@ describe('admin errors', () => {
     }
   });
 
+  it('an HTTP port in use is named with the fix, and the engine does not stay half up', async () => {
+    const d = dir();
+    const port = await freePort();
+    const httpPort = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(httpPort, '127.0.0.1', () => r()));
+    try {
+      const config = writeConfig(d, engineConfig({ dataDir: `${d}/data`, url: '', port, extra: `http: { enabled: true, port: ${httpPort} }` }));
+      const result = await runCli(['-c', config, 'start'], { cwd: d });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, new RegExp(`Cannot listen for HTTP on 127\\.0\\.0\\.1:${httpPort}: the port is in use.*http\\.port.*POSTROOM_HTTP_PORT`));
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('an unwritable data folder is named with the fix', { skip: process.getuid?.() === 0 ? 'root can write anywhere' : false }, async () => {
     const d = dir();
     mkdirSync(`${d}/ro`);

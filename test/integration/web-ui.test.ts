@@ -127,6 +127,9 @@ describe('web admin UI in Chromium', { skip }, () => {
     await page.click(`#records >> text=${numbers[0]}`);
     assert.match((await page.textContent('h1')) ?? '', new RegExp(`^${numbers[0]}`));
     assert.equal((await page.$$('#history tbody tr')).length, 1);
+    const missing = await page.goto(`${base}/ui/records/NOPE0000001`);
+    assert.equal(missing?.status(), 404);
+    assert.equal(await page.textContent('h1'), 'Record not found');
   });
 
   it('the directory page shows users with their addresses, and who is locked out', async () => {
