@@ -29,37 +29,35 @@ if ! have_postgres; then
   have_postgres || { echo "test/run.sh: PostgreSQL install failed" >&2; exit 1; }
 fi
 
-# Dovecot for the POP3/IMAP tests (test/support/dovecot.ts runs its own instances on high ports).
-if [[ ! -x /usr/sbin/dovecot ]]; then
+# install_missing BINARY NAME WHAT-IS-SKIPPED PACKAGE…: installs the packages with apt-get (as root)
+# when BINARY is missing; succeeds only when it installed them. Not root: says what is skipped.
+install_missing() {
+  local binary="$1" name="$2" skipped="$3"
+  shift 3
+  [[ -x "$binary" ]] && return 1
   if [[ "$(id -u)" -ne 0 ]]; then
-    echo "test/run.sh: Dovecot is not installed (no /usr/sbin/dovecot): the POP3/IMAP tests will be skipped." >&2
-    echo "Install it (e.g. 'sudo apt-get install -y dovecot-core dovecot-pop3d dovecot-imapd') or run as root." >&2
-  else
-    echo "test/run.sh: installing Dovecot (apt-get)..."
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-core dovecot-pop3d dovecot-imapd >/dev/null
-    # The package may start the system's own dovecot on ports 110/143: stop and disable it.
-    service dovecot stop >/dev/null 2>&1 || true
-    update-rc.d dovecot disable >/dev/null 2>&1 || true
-    if command -v systemctl >/dev/null 2>&1; then
-      systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
-    fi
-    [[ -x /usr/sbin/dovecot ]] || { echo "test/run.sh: Dovecot install failed" >&2; exit 1; }
+    echo "test/run.sh: $name is not installed (no $binary): $skipped" >&2
+    echo "Install it (e.g. 'sudo apt-get install -y $*') or run as root." >&2
+    return 1
+  fi
+  echo "test/run.sh: installing $name (apt-get)..."
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  [[ -x "$binary" ]] || { echo "test/run.sh: $name install failed" >&2; exit 1; }
+}
+
+# Dovecot for the POP3/IMAP tests (test/support/dovecot.ts runs its own instances on high ports).
+if install_missing /usr/sbin/dovecot Dovecot 'the POP3/IMAP tests will be skipped.' dovecot-core dovecot-pop3d dovecot-imapd; then
+  # The package may start the system's own dovecot on ports 110/143: stop and disable it.
+  service dovecot stop >/dev/null 2>&1 || true
+  update-rc.d dovecot disable >/dev/null 2>&1 || true
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
   fi
 fi
 
 # Debian's Chromium for the web UI tests (test/integration/web-ui.test.ts drives it with playwright-core).
-if [[ ! -x /usr/bin/chromium ]]; then
-  if [[ "$(id -u)" -ne 0 ]]; then
-    echo "test/run.sh: Chromium is not installed (no /usr/bin/chromium): the web UI tests will be skipped." >&2
-    echo "Install it (e.g. 'sudo apt-get install -y chromium') or run as root." >&2
-  else
-    echo "test/run.sh: installing Chromium (apt-get)..."
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    [[ -x /usr/bin/chromium ]] || { echo "test/run.sh: Chromium install failed" >&2; exit 1; }
-  fi
-fi
+install_missing /usr/bin/chromium Chromium 'the web UI tests will be skipped.' chromium || true
 
 if [[ -z "${POSTROOM_SKIP_TYPECHECK:-}" ]]; then
   echo "test/run.sh: typecheck (tsc --noEmit -p .)"

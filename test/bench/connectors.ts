@@ -20,7 +20,7 @@ import { openBlobs } from '../../src/store/blobs/tiered-blobs.ts';
 import { SpoolView } from '../../src/store/blobs/spool-view.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { deliverToMaildir, haveDovecot, startDovecot, type RunningDovecot } from '../support/dovecot.ts';
-import { freePort, mainTs, startEngine, tempDir, writeConfig, type EngineProcess } from '../support/engine.ts';
+import { freePort, mainTs, startEngine, tempDir, writeConfig, type EngineProcess, stopOrKill } from '../support/engine.ts';
 import type { Corpus } from './corpus.ts';
 
 const PASSWORD = 'pw';
@@ -416,12 +416,7 @@ export async function idleLatency(d: RunningDovecot, corpus: Corpus, budgetSecon
   } finally {
     db?.close();
     await appender?.logout().catch(() => undefined);
-    if (engine) {
-      const stopping = engine.stop();
-      const timer = setTimeout(() => void engine?.kill(), 30_000);
-      await stopping;
-      clearTimeout(timer);
-    }
+    await stopOrKill(engine);
     rmSync(dir, { recursive: true, force: true });
   }
 }

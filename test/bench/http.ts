@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
-import { freePort, startEngine, tempDir, writeConfig, type EngineProcess } from '../support/engine.ts';
+import { freePort, startEngine, tempDir, writeConfig, type EngineProcess, stopOrKill } from '../support/engine.ts';
 import type { Corpus } from './corpus.ts';
 import { decidedCounter } from './smtp.ts';
 import { median } from './stats.ts';
@@ -112,12 +112,7 @@ export async function measureHttpIntake(corpus: Corpus, second: Corpus, clients:
       statusMs: median(status),
     };
   } finally {
-    if (engine) {
-      const stopping = engine.stop();
-      const timer = setTimeout(() => void engine?.kill(), 30_000);
-      await stopping;
-      clearTimeout(timer);
-    }
+    await stopOrKill(engine);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
-import { freePort, startEngine, tempDir, writeConfig, type EngineProcess } from '../support/engine.ts';
+import { freePort, startEngine, tempDir, writeConfig, type EngineProcess, stopOrKill } from '../support/engine.ts';
 import type { Corpus } from './corpus.ts';
 
 export interface SmtpFigures {
@@ -117,12 +117,7 @@ export async function measureSmtp(corpus: Corpus, clients: number): Promise<Smtp
       engineCores: ticks === null ? null : ticks / 100 / seconds,
     };
   } finally {
-    if (engine) {
-      const stopping = engine.stop();
-      const timer = setTimeout(() => void engine?.kill(), 30_000);
-      await stopping;
-      clearTimeout(timer);
-    }
+    await stopOrKill(engine);
     rmSync(dir, { recursive: true, force: true });
   }
 }

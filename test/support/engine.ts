@@ -193,6 +193,15 @@ export async function startEngine(options: {
   };
 }
 
+/** SIGTERM, and SIGKILL if the engine has not drained within `ms` (benchmarks must not hang on it). */
+export async function stopOrKill(engine: EngineProcess | undefined, ms = 30_000): Promise<void> {
+  if (!engine) return;
+  const stopping = engine.stop();
+  const timer = setTimeout(() => void engine.kill(), ms);
+  await stopping;
+  clearTimeout(timer);
+}
+
 /** Polls `check` until it returns true or `ms` pass. */
 export async function waitFor(
   check: () => Promise<boolean> | boolean,
