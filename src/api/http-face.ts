@@ -37,9 +37,10 @@ export function buildHttpFace(settings: HttpSettings, ctx: ApiContext): FastifyI
   void app.register(cookie);
   void app.register(formbody);
 
+  // Judged by the route matched, not the raw URL: the router decodes %-escapes (/%61pi/… is /api/…).
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!OPEN_ROUTES.has(path) && path.startsWith('/api/')) checkBearer(request.headers.authorization, settings.token);
+    const route = request.routeOptions.url ?? '';
+    if (!OPEN_ROUTES.has(route) && route.startsWith('/api/')) checkBearer(request.headers.authorization, settings.token);
   });
 
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {

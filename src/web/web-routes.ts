@@ -47,12 +47,12 @@ export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string):
   };
 
   app.addHook('preHandler', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith('/ui') || path === '/ui/login' || path === '/ui/style.css') return;
+    const route = request.routeOptions.url ?? '';
+    if (!route.startsWith('/ui') || route === '/ui/login' || route === '/ui/style.css') return;
     if (!isSession(request.cookies[SESSION_COOKIE], token)) return reply.redirect('/ui/login', 303);
     // A form posted from another site: SameSite=Strict already keeps the cookie off; this is the belt.
     const origin = request.headers.origin;
-    if (request.method === 'POST' && origin !== undefined && origin !== 'null' && new URL(origin).host !== request.headers.host)
+    if (request.method === 'POST' && origin !== undefined && origin !== 'null' && hostOf(origin) !== request.headers.host)
       return reply.code(403).type('text/plain').send('cross-site form refused');
   });
 
@@ -150,4 +150,12 @@ export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string):
 
 function definedOnly(q: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
 }

@@ -66,6 +66,19 @@ describe('the HTTP face', () => {
     assert.equal((await app.inject({ url: '/api/v1/openapi.json' })).statusCode, 200);
   });
 
+  it('an escaped or slash-ended path to the API or the UI still needs the token', async () => {
+    const app = face('a-token-of-sixteen-chars');
+    for (const url of ['/%61pi/v1/messages', '/api/v1/messages/', '/%61pi/v1/status?x=1', '/api%2Fv1/messages']) {
+      const res = await app.inject({ url });
+      assert.ok(res.statusCode === 401 || res.statusCode === 404, `${url}: ${res.statusCode} ${res.body.slice(0, 100)}`);
+    }
+    for (const url of ['/%75i/messages', '/ui/messages/', '/ui/%6Dessages']) {
+      const res = await app.inject({ url });
+      assert.ok(res.statusCode === 303 || res.statusCode === 404, `${url}: ${res.statusCode}`);
+      if (res.statusCode === 303) assert.equal(res.headers.location, '/ui/login');
+    }
+  });
+
   it('an unknown route is 404 with a pointer to the document', async () => {
     const res = await face('a-token-of-sixteen-chars').inject({ url: '/api/v2/whatever', headers: { authorization: 'Bearer a-token-of-sixteen-chars' } });
     assert.equal(res.statusCode, 404);
