@@ -19,6 +19,7 @@ const listQuery = z.strictObject({
   limit: z.string().optional(),
   afterId: z.string().optional(),
 });
+const MAX_PAGE = 5000;
 const idParams = z.strictObject({ id: z.string() });
 const stateQuery = z.strictObject({ state: z.string() });
 
@@ -40,6 +41,8 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     } catch (err) {
       throw new ApiError(400, 'bad_request', (err as Error).message);
     }
+    // One answer stays a bounded piece of memory; more is a next page.
+    if ((filter.limit ?? 0) > MAX_PAGE) throw new ApiError(400, 'bad_request', `limit ${filter.limit}: at most ${MAX_PAGE}; page on with afterId=nextAfterId`);
     const rows = await ctx.store.listMessages(filter);
     const last = rows.at(-1);
     // Oldest-first pages continue after the last id; a short page is the end.

@@ -64,7 +64,7 @@ export const openApiDocument = {
           stringQuery('messageId', 'the Message-ID, with or without <>'),
           stringQuery('since', 'a duration back from now (7d, 2h) or a date'),
           { name: 'newest', in: 'query', schema: { type: 'boolean' }, description: 'the last ones, newest first' },
-          { name: 'limit', in: 'query', schema: { type: 'integer', default: 1000 } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', default: 1000, maximum: 5000 } },
           { name: 'afterId', in: 'query', schema: { type: 'integer' }, description: 'the next page: nextAfterId of the last answer' },
         ],
         responses: { '200': json('{ messages: [...], nextAfterId: number | null }'), ...errors },

@@ -5,7 +5,13 @@ import type { ApiContext } from './api-context.ts';
 import { ApiError } from './api-error.ts';
 import { parseInput } from './parse-input.ts';
 
-const listQuery = z.strictObject({ limit: z.string().regex(/^[1-9]\d*$/, { error: 'a whole number of records, e.g. 50' }).optional() });
+const listQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^[1-9]\d*$/, { error: 'a whole number of records, e.g. 50' })
+    .refine((n) => Number(n) <= 5000, { error: 'at most 5000' })
+    .optional(),
+});
 const numberParams = z.strictObject({ number: z.string() });
 const blobParams = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'a SHA-256 in lower-case hex' }) });
 

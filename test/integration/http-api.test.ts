@@ -110,6 +110,9 @@ for (const backend of backends()) {
       const bad = await api('/api/v1/messages?state=lost&colour=red');
       assert.equal(bad.status, 400);
       assert.match(((await bad.json()) as { error: { message: string } }).error.message, /unknown query parameter\(s\) colour/);
+      const huge = await api('/api/v1/messages?limit=100000');
+      assert.equal(huge.status, 400);
+      assert.match(((await huge.json()) as { error: { message: string } }).error.message, /at most 5000; page on with afterId/);
       const badState = await api('/api/v1/messages?state=lost');
       assert.match(((await badState.json()) as { error: { message: string } }).error.message, /unknown state "lost"; use one of/);
     });
