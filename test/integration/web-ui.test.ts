@@ -76,7 +76,7 @@ describe('web admin UI in Chromium', { skip }, () => {
     assert.equal(await page.textContent('[role=alert]'), 'That is not the token (http.token).');
     await page.fill('input[name=token]', TOKEN);
     await page.click('button[type=submit]');
-    assert.equal(new URL(page.url()).pathname, '/ui');
+    await page.waitForURL(`${base}/ui`);
     const cookie = (await page.context().cookies()).find((c) => c.name === 'postroom_session');
     assert.ok(cookie?.httpOnly && cookie.sameSite === 'Strict', JSON.stringify(cookie));
     assert.equal((await api('/api/v1/messages', { headers: { authorization: `Bearer ${cookie.value}` } })).status, 401, 'the cookie is not an API token');
@@ -92,11 +92,12 @@ describe('web admin UI in Chromium', { skip }, () => {
 
   it('the quarantine lists the failed mail; its page shows why, with the trace; Reprocess runs it again', async () => {
     await page.click('nav >> text=Quarantine');
+    await page.waitForURL(/\/ui\/messages\?state=failed$/);
     const rows = await page.$$eval('#messages tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
     assert.equal(rows.length, 1);
     assert.match(rows[0] ?? '', /too deep/);
     await page.click('#messages >> text=too deep');
-    assert.equal(new URL(page.url()).pathname, `/ui/messages/${ids['deep']}`);
+    await page.waitForURL(`${base}/ui/messages/${ids['deep']}`);
     assert.match((await page.textContent('#error')) ?? '', /mime/i);
     assert.ok((await page.$$('#trace tbody tr')).length >= 1);
     const before = (await stateOf(ids['deep']!)).finishedAt;
@@ -125,6 +126,7 @@ describe('web admin UI in Chromium', { skip }, () => {
     const numbers = await page.$$eval('#records tbody tr td:first-child', (tds) => tds.map((td) => td.textContent ?? ''));
     assert.equal(numbers.length, 2);
     await page.click(`#records >> text=${numbers[0]}`);
+    await page.waitForURL(`${base}/ui/records/${numbers[0]}`);
     assert.match((await page.textContent('h1')) ?? '', new RegExp(`^${numbers[0]}`));
     assert.equal((await page.$$('#history tbody tr')).length, 1);
     const missing = await page.goto(`${base}/ui/records/NOPE0000001`);
@@ -134,6 +136,7 @@ describe('web admin UI in Chromium', { skip }, () => {
 
   it('the directory page shows users with their addresses, and who is locked out', async () => {
     await page.click('nav >> text=Directory');
+    await page.waitForURL(`${base}/ui/directory`);
     const row = (await page.textContent('#parties tbody tr')) ?? '';
     assert.match(row, /u-ann/);
     assert.match(row, /Ann <Admin>/);
@@ -152,7 +155,7 @@ describe('web admin UI in Chromium', { skip }, () => {
     assert.equal(forged.status, 403);
     await page.goto(`${base}/ui`);
     await page.click('nav >> text=Sign out');
-    assert.equal(new URL(page.url()).pathname, '/ui/login');
+    await page.waitForURL(`${base}/ui/login`);
     await page.goto(`${base}/ui/records`);
     assert.equal(new URL(page.url()).pathname, '/ui/login');
   });
