@@ -10,6 +10,7 @@ import { mailUploadRoute } from './mail-upload-route.ts';
 import { messageRoutes } from './message-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { openApiDocument } from './openapi.ts';
+import { queueRoutes } from './queue-routes.ts';
 import { recordRoutes } from './record-routes.ts';
 import { webRoutes } from '../web/web-routes.ts';
 
@@ -64,6 +65,7 @@ export function buildHttpFace(settings: HttpSettings, ctx: ApiContext): FastifyI
   messageRoutes(app, ctx);
   recordRoutes(app, ctx);
   directoryRoute(app, ctx);
+  queueRoutes(app, ctx);
   mailUploadRoute(app, ctx);
   webRoutes(app, ctx, settings.token);
   return app;

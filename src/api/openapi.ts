@@ -156,6 +156,38 @@ export const openApiDocument = {
         responses: { '200': json('{ users, contacts, companies, projects }'), ...errors },
       },
     },
+    '/api/v1/outbox': {
+      get: {
+        summary: 'Mail Postroom sends, newest first (postroom outbox list --json)',
+        security: bearer,
+        parameters: [
+          stringQuery('state', 'queued, sending, sent or failed'),
+          { name: 'failed', in: 'query', schema: { type: 'boolean' }, description: 'only mail given up on' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', default: 1000, maximum: 5000 } },
+        ],
+        responses: { '200': json('{ outbox: [...] }'), ...errors },
+      },
+    },
+    '/api/v1/webhooks': {
+      get: {
+        summary: 'Webhook deliveries, newest first (postroom webhooks list --json)',
+        security: bearer,
+        parameters: [
+          stringQuery('state', 'queued, delivering, delivered or dead'),
+          { name: 'failed', in: 'query', schema: { type: 'boolean' }, description: 'only the dead letters' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', default: 1000, maximum: 5000 } },
+        ],
+        responses: { '200': json('{ deliveries: [...] }'), ...errors },
+      },
+    },
+    '/api/v1/webhooks/{id}/replay': {
+      post: {
+        summary: 'Queue a delivery again from its first try, with the same event id (postroom webhooks replay ID)',
+        security: bearer,
+        parameters: [idParam],
+        responses: { '202': json('the delivery'), '404': { $ref: '#/components/responses/Error' }, '409': { $ref: '#/components/responses/Error' }, ...errors },
+      },
+    },
     '/api/v1/blobs/{sha256}': {
       get: {
         summary: "A stored file by its SHA-256: an attachment (what a webhook's attachmentLink points at) or raw mail",

@@ -1,5 +1,5 @@
-import { outboxStates, type OutboxRow } from '../core/outbound.ts';
-import { queueFilter } from './queue-filter.ts';
+import { outboxStates } from '../core/outbound.ts';
+import { outboxJson, queueFilter } from '../admin/queue-view.ts';
 import type { App } from './app.ts';
 import { printJson, table } from './format.ts';
 
@@ -21,37 +21,12 @@ export async function listOutbox(
         r.mail.to.join(', '),
         r.mail.subject,
         String(r.attempts),
-        iso(r.sentAt ?? (r.state === 'queued' ? r.nextAttemptAt : r.createdAt))
+        new Date(r.sentAt ?? (r.state === 'queued' ? r.nextAttemptAt : r.createdAt))
+          .toISOString()
           .slice(0, 19)
           .replace('T', ' '),
         r.lastError ?? '',
       ]),
     ),
   );
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** The JSON shape of an outbox row; field names are a contract for scripts. */
-function outboxJson(r: OutboxRow): Record<string, unknown> {
-  return {
-    id: r.id,
-    state: r.state,
-    mailbox: r.mailbox,
-    kind: r.kind,
-    automatic: r.automatic,
-    messageId: r.messageId,
-    from: r.mail.from.address,
-    to: r.mail.to,
-    cc: r.mail.cc,
-    subject: r.mail.subject,
-    inReplyTo: r.mail.inReplyTo,
-    messageRef: r.messageRef,
-    recordId: r.recordId,
-    attempts: r.attempts,
-    nextAttemptAt: r.state === 'queued' ? iso(r.nextAttemptAt) : null,
-    lastError: r.lastError,
-    createdAt: iso(r.createdAt),
-    sentAt: r.sentAt === null ? null : iso(r.sentAt),
-  };
 }

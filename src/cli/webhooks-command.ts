@@ -1,27 +1,7 @@
-import { webhookStates, type WebhookDeliveryRow } from '../core/outbound.ts';
+import { webhookStates } from '../core/outbound.ts';
 import type { App } from './app.ts';
-import { queueFilter } from './queue-filter.ts';
+import { deliveryJson, queueFilter } from '../admin/queue-view.ts';
 import { printJson, table } from './format.ts';
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-/** The JSON shape of a delivery in `webhooks list --json`; field names are a contract for scripts. */
-function deliveryJson(d: WebhookDeliveryRow) {
-  return {
-    id: d.id,
-    eventId: d.eventId,
-    message: d.messageRef,
-    endpoint: d.endpoint,
-    url: d.url,
-    state: d.state,
-    attempts: d.attempts,
-    nextAttemptAt: d.state === 'queued' ? iso(d.nextAttemptAt) : null,
-    lastStatus: d.lastStatus,
-    lastError: d.lastError,
-    createdAt: iso(d.createdAt),
-    deliveredAt: iso(d.deliveredAt),
-  };
-}
 
 /** `webhooks list`: newest first; `--failed` is the dead-letter state. */
 export async function listWebhooks(

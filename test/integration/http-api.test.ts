@@ -27,6 +27,7 @@ for (const backend of backends()) {
       dir = tempDir('postroom-http-');
       const httpPort = await freePort();
       const smtpPort = await freePort();
+      const nobodyListens = await freePort();
       config = writeConfig(
         dir,
         engineConfig({
@@ -35,9 +36,13 @@ for (const backend of backends()) {
           port: smtpPort,
           extra: [
             `http: { enabled: true, port: ${httpPort}, token: ${TOKEN}, maxUploadSize: 64KB }`,
+            'webhooks:',
+            '  schedule: [0s]',
+            `  endpoints: { down: { url: "http://127.0.0.1:${nobodyListens}/hook", secret: webhook-secret-0123456789 } }`,
             'mailboxes:',
             '  - { address: support@localhost, recordType: CASE }',
             '  - { address: sales@localhost, recordType: CASE }',
+            '  - { address: hooks@localhost, recordType: CASE, webhooks: [down] }',
           ].join('\n'),
         }),
       );
@@ -233,6 +238,28 @@ for (const backend of backends()) {
       assert.equal(await blob.text(), '%PDF-1.4 the form');
       assert.equal((await api(`/api/v1/blobs/${'0'.repeat(64)}`)).status, 404);
       assert.equal((await api('/api/v1/blobs/..%2f..%2fetc%2fpasswd')).status, 400);
+    });
+
+    it('outbox and webhook deliveries list as the CLI prints them; a dead delivery is replayed with the same event id', async () => {
+      const { id } = (await (await upload(mail('Hook me', 'hook-1'), '?mailbox=hooks@localhost')).json()) as { id: number };
+      type Delivery = { id: number; eventId: string; message: number; state: string; attempts: number };
+      const dead = async (): Promise<Delivery[]> => ((await (await api('/api/v1/webhooks?failed=true')).json()) as { deliveries: Delivery[] }).deliveries;
+      await waitFor(async () => (await dead()).length === 1, 20_000, 'the delivery to a closed port dead after its one try');
+      const [delivery] = await dead();
+      assert.equal(delivery?.message, id);
+      const cli = await runCli(['-c', config, 'webhooks', 'list', '--json'], { cwd: dir });
+      assert.deepEqual(((await (await api('/api/v1/webhooks')).json()) as { deliveries: unknown }).deliveries, JSON.parse(cli.stdout));
+      const replay = await api(`/api/v1/webhooks/${delivery?.id}/replay`, { method: 'POST' });
+      assert.equal(replay.status, 202);
+      const replayed = (await replay.json()) as Delivery;
+      assert.equal(replayed.eventId, delivery?.eventId);
+      assert.equal(replayed.attempts, 0, 'the schedule starts over');
+      assert.equal((await api('/api/v1/webhooks/999999/replay', { method: 'POST' })).status, 404);
+      const bad = await api('/api/v1/webhooks?failed=true&state=delivered');
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: { message: string } }).error.message, /failed lists the state dead; leave out state or use state dead/);
+      const outboxCli = await runCli(['-c', config, 'outbox', 'list', '--json'], { cwd: dir });
+      assert.deepEqual(((await (await api('/api/v1/outbox')).json()) as { outbox: unknown }).outbox, JSON.parse(outboxCli.stdout));
     });
   });
 }
