@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Liquid } from 'liquidjs';
 import { directoryListing } from '../admin/directory-view.ts';
 import { checkHealth } from '../admin/health-check.ts';
+import { deliveryJson, outboxJson } from '../admin/queue-view.ts';
 import { parseMessageQuery, parseState } from '../admin/message-filter.ts';
 import { messageDetail, messageList } from '../admin/message-view.ts';
 import { recordDetail, recordJson } from '../admin/record-view.ts';
@@ -27,11 +28,13 @@ const SECURITY_HEADERS = {
 const DONE: Record<string, (n: number) => string> = {
   requeued: (n) => `${n} message(s) queued again; the workers process them now.`,
   'not-queued': () => 'Not queued: the message is being processed now, or its raw mail was deleted.',
+  replayed: () => 'The delivery is queued again from its first try, with the same event id.',
+  'not-replayed': () => 'Not replayed: the delivery is unknown or being delivered right now.',
 };
 
 /**
  * The web admin UI at /ui, served by the same HTTP face: dashboard, messages with their trace and
- * raw view, the quarantine with reprocess, records, the directory. Server-rendered pages with no script; signing
+ * raw view, the quarantine with reprocess, records, the directory, the outbox and webhook deliveries (replay). Server-rendered pages with no script; signing
  * in takes http.token and sets an HttpOnly, SameSite=Strict cookie.
  */
 export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string): void {
@@ -139,6 +142,19 @@ export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string):
     return reply.redirect(`/ui/messages/${m.id}?done=${n > 0 ? 'requeued' : 'not-queued'}&n=${n}`, 303);
   });
 
+  app.get('/ui/queues', async (request, reply) =>
+    render(reply, 'queues', {
+      title: 'Outbox and webhooks',
+      flash: flash(request),
+      outbox: (await ctx.store.outbox.list({ limit: PAGE_SIZE })).map(outboxJson),
+      deliveries: (await ctx.store.webhooks.list({ limit: PAGE_SIZE })).map(deliveryJson),
+    }),
+  );
+  app.post('/ui/webhooks/:id/replay', async (request, reply) => {
+    const id = Number((request.params as { id: string }).id);
+    const replayed = Number.isSafeInteger(id) && (await ctx.store.webhooks.replay(id, ctx.now()));
+    return reply.redirect(`/ui/queues?done=${replayed ? 'replayed' : 'not-replayed'}`, 303);
+  });
   app.get('/ui/directory', async (_request, reply) => render(reply, 'directory', { title: 'Directory', d: await directoryListing(ctx.store.directory) }));
   app.get('/ui/records', async (_request, reply) => render(reply, 'records', { title: 'Records', records: (await ctx.store.listRecords(PAGE_SIZE * 5)).map(recordJson) }));
   app.get('/ui/records/:number', async (request, reply) => {

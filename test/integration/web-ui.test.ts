@@ -36,7 +36,18 @@ describe('web admin UI in Chromium', { skip }, () => {
     const smtpPort = await freePort();
     const config = writeConfig(
       dir,
-      engineConfig({ dataDir: `${dir}/data`, url: '', port: smtpPort, extra: `http: { enabled: true, port: ${httpPort}, token: ${TOKEN} }\nlimits: { mimeDepth: 1 }` }),
+      engineConfig({
+        dataDir: `${dir}/data`,
+        url: '',
+        port: smtpPort,
+        extra: [
+          `http: { enabled: true, port: ${httpPort}, token: ${TOKEN} }`,
+          'limits: { mimeDepth: 1 }',
+          // A receiver that is never there: every delivery is dead after its one try.
+          `webhooks: { schedule: [0s], endpoints: { crm: { url: "http://127.0.0.1:${await freePort()}/hook", secret: webhook-secret-0123456789 } } }`,
+          'mailboxes: [{ address: support@localhost, recordType: CASE, webhooks: [crm] }]',
+        ].join('\n'),
+      }),
     );
     engine = await startEngine({ cwd: dir, config, port: smtpPort });
     writeFileSync(join(dir, 'directory.json'), JSON.stringify({ users: [{ id: 'u-ann', name: 'Ann <Admin>', addresses: ['ann@ourfirm.com'], lockedOut: true }] }));
@@ -142,6 +153,17 @@ describe('web admin UI in Chromium', { skip }, () => {
     assert.match(row, /Ann <Admin>/);
     assert.match(row, /ann@ourfirm\.com/);
     assert.match(row, /locked out/);
+  });
+
+  it('the outbox and webhooks page lists dead deliveries; Replay queues one again', async () => {
+    await waitFor(async () => ((await (await api('/api/v1/webhooks?failed=true')).json()) as { deliveries: unknown[] }).deliveries.length === 2, 20_000, 'two dead deliveries');
+    await page.goto(`${base}/ui`);
+    await page.click('text=Webhooks');
+    await page.waitForURL(`${base}/ui/queues`);
+    const states = await page.$$eval('#deliveries tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''));
+    assert.deepEqual(states, ['dead', 'dead']);
+    await page.click('#deliveries tbody tr:first-child button');
+    assert.equal(await page.textContent('[role=status]'), 'The delivery is queued again from its first try, with the same event id.');
   });
 
   it('a form posted from another site is refused; signing out ends the session', async () => {
