@@ -12,6 +12,19 @@ const json = (description: string, schema: object = { type: 'object' }) => ({ de
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
 const stringQuery = (name: string, description: string) => ({ name, in: 'query', schema: { type: 'string' }, description });
 
+const queueListing = (summary: string, states: string, failed: string, answer: string) => ({
+  get: {
+    summary,
+    security: bearer,
+    parameters: [
+      stringQuery('state', states),
+      { name: 'failed', in: 'query', schema: { type: 'boolean' }, description: failed },
+      { name: 'limit', in: 'query', schema: { type: 'integer', default: 1000, maximum: 5000 } },
+    ],
+    responses: { '200': json(answer), ...errors },
+  },
+});
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -156,30 +169,8 @@ export const openApiDocument = {
         responses: { '200': json('{ users, contacts, companies, projects }'), ...errors },
       },
     },
-    '/api/v1/outbox': {
-      get: {
-        summary: 'Mail Postroom sends, newest first (postroom outbox list --json)',
-        security: bearer,
-        parameters: [
-          stringQuery('state', 'queued, sending, sent or failed'),
-          { name: 'failed', in: 'query', schema: { type: 'boolean' }, description: 'only mail given up on' },
-          { name: 'limit', in: 'query', schema: { type: 'integer', default: 1000, maximum: 5000 } },
-        ],
-        responses: { '200': json('{ outbox: [...] }'), ...errors },
-      },
-    },
-    '/api/v1/webhooks': {
-      get: {
-        summary: 'Webhook deliveries, newest first (postroom webhooks list --json)',
-        security: bearer,
-        parameters: [
-          stringQuery('state', 'queued, delivering, delivered or dead'),
-          { name: 'failed', in: 'query', schema: { type: 'boolean' }, description: 'only the dead letters' },
-          { name: 'limit', in: 'query', schema: { type: 'integer', default: 1000, maximum: 5000 } },
-        ],
-        responses: { '200': json('{ deliveries: [...] }'), ...errors },
-      },
-    },
+    '/api/v1/outbox': queueListing('Mail Postroom sends, newest first (postroom outbox list --json)', 'queued, sending, sent or failed', 'only mail given up on', '{ outbox: [...] }'),
+    '/api/v1/webhooks': queueListing('Webhook deliveries, newest first (postroom webhooks list --json)', 'queued, delivering, delivered or dead', 'only the dead letters', '{ deliveries: [...] }'),
     '/api/v1/webhooks/{id}/replay': {
       post: {
         summary: 'Queue a delivery again from its first try, with the same event id (postroom webhooks replay ID)',
