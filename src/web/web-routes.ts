@@ -34,8 +34,9 @@ const DONE: Record<string, (n: number) => string> = {
 
 /**
  * The web admin UI at /ui, served by the same HTTP face: dashboard, messages with their trace and
- * raw view, the quarantine with reprocess, records, the directory, the outbox and webhook deliveries (replay). Server-rendered pages with no script; signing
- * in takes http.token and sets an HttpOnly, SameSite=Strict cookie.
+ * raw view, the quarantine with reprocess, records, the directory, the outbox and webhook
+ * deliveries (replay). Server-rendered pages with no script; signing in takes http.token and sets
+ * an HttpOnly, SameSite=Strict cookie.
  */
 export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string): void {
   const liquid = new Liquid({ root: views, extname: '.liquid', outputEscape: 'escape', cache: true, strictFilters: true });
