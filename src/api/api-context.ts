@@ -13,6 +13,8 @@ export interface ApiContext {
   /** how uploaded mail is spooled: the same as the SMTP listener's, so the workers hear of it */
   spool: SpoolContext;
   spoolView?: SpoolViewState | undefined;
+  /** the Message-ID signing key, so decide recognises replies to mail we sent */
+  signing: { secret: string; domain: string };
   log: Logger;
   now: () => number;
 }

@@ -5,6 +5,7 @@ import { toPostroomError } from '../core/errors.ts';
 import type { ApiContext } from './api-context.ts';
 import { ApiError, errorBody } from './api-error.ts';
 import { checkBearer } from './bearer-auth.ts';
+import { decideRoute } from './decide-route.ts';
 import { directoryRoute } from './directory-route.ts';
 import { mailUploadRoute } from './mail-upload-route.ts';
 import { messageRoutes } from './message-routes.ts';
@@ -67,6 +68,7 @@ export function buildHttpFace(settings: HttpSettings, ctx: ApiContext): FastifyI
   directoryRoute(app, ctx);
   queueRoutes(app, ctx);
   mailUploadRoute(app, ctx);
+  decideRoute(app, ctx);
   webRoutes(app, ctx, settings.token);
   return app;
 }

@@ -145,6 +145,15 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/v1/decide': {
+      post: {
+        summary: 'How the engine would treat this mail now, against the live store, writing nothing (the answer of postroom decide --json)',
+        security: bearer,
+        parameters: [stringQuery('mailbox', 'the configured mailbox it would arrive at (default: the first)')],
+        requestBody: { required: true, content: { 'message/rfc822': { schema: { type: 'string', format: 'binary' } } } },
+        responses: { '200': json('class, category, notice, reply text, record it would create or join, actions, trace'), '415': { $ref: '#/components/responses/Error' }, ...errors },
+      },
+    },
     '/api/v1/records': {
       get: {
         summary: 'Records mail opened, newest first',

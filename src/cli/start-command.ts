@@ -103,7 +103,7 @@ export async function startCommand(openApp: OpenApp, options: { config?: string 
     if (config.smtp.enabled) smtp = await listen('SMTP', 'smtp', config.smtp, () => startSmtpIntake(config.smtp, config.mailboxes.map((m) => m.address), spool, log));
     if (config.http.enabled)
       http = await listen('HTTP', 'http', config.http, () =>
-        startHttpFace(config.http, { config, store: app.store, blobs: app.blobs, spool, spoolView: app.spoolView, log: log.child({ component: 'http' }), now: Date.now }),
+        startHttpFace(config.http, { config, store: app.store, blobs: app.blobs, spool, spoolView: app.spoolView, signing: app.signing, log: log.child({ component: 'http' }), now: Date.now }),
       );
   } catch (err) {
     await smtp?.close();

@@ -101,6 +101,28 @@ for (const backend of backends()) {
       assert.deepEqual(fromApi, JSON.parse(cli.stdout));
     });
 
+    it('decide tells how a mail would be treated, against the live store: a reply finds its record; nothing is written', async () => {
+      const count = async () => ((await (await api('/api/v1/messages')).json()) as { messages: unknown[] }).messages.length;
+      const before = await count();
+      const decide = (raw: string, query = '') => api(`/api/v1/decide${query}`, { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: raw });
+      const { record } = (await (await api(`/api/v1/messages/${first}`)).json()) as { record: string };
+      const reply = `From: Ada <ada@example.com>\r\nTo: sales@localhost\r\nSubject: Re: Toner for the printer\r\nMessage-ID: <toner-2@example.com>\r\nIn-Reply-To: <toner-1@example.com>\r\n\r\nStill no toner.\r\n`;
+      const res = await decide(reply, '?mailbox=sales@localhost');
+      assert.equal(res.status, 200);
+      const report = (await res.json()) as { record: string; category: string; trace: unknown[] };
+      assert.equal(report.record, record, 'the reply joins the record the first mail opened');
+      assert.ok(report.trace.length > 0);
+      // A new mail: the same answer as `postroom decide --json` on the file (which starts from an empty store).
+      const fresh = mail('Paper jam', 'jam-1');
+      writeFileSync(join(dir, 'jam.eml'), fresh);
+      const cli = await runCli(['-c', config, 'decide', join(dir, 'jam.eml'), '--json'], { cwd: dir });
+      assert.equal(cli.code, 0, cli.stderr);
+      const [fromCli] = JSON.parse(cli.stdout) as Record<string, unknown>[];
+      assert.deepEqual({ ...((await (await decide(fresh)).json()) as object), file: fromCli?.['file'] }, fromCli);
+      assert.equal(await count(), before, 'decide wrote no message');
+      assert.equal((await decide(fresh, '?mailbox=nobody@localhost')).status, 400);
+    });
+
     it('the listing filters as `messages list` does and pages by nextAfterId', async () => {
       for (const n of [2, 3, 4]) assert.equal((await upload(mail(`Invoice ${n}`, `inv-${n}`))).status, 201);
       type Page = { messages: { id: number; subject: string; mailbox: string }[]; nextAfterId: number | null };

@@ -13,7 +13,7 @@ describe('the HTTP face', () => {
   const faces: FastifyInstance[] = [];
   const face = (token: string): FastifyInstance => {
     const { config } = loadConfig({ env: {}, overrides: { dataDir: t.dataDir } });
-    const ctx = { config, store: t.store, blobs: t.blobs, log: silentLog, now: Date.now };
+    const ctx = { config, store: t.store, blobs: t.blobs, log: silentLog, now: Date.now, signing: { secret: 'x'.repeat(32), domain: 'postroom.test' } };
     const app = buildHttpFace(
       { host: '127.0.0.1', port: 1, token, maxUploadSize: 1024 },
       { ...ctx, spool: { store: t.store, blobs: t.blobs, maxMessageSize: 1024, now: Date.now } },
@@ -91,7 +91,7 @@ describe('the HTTP face', () => {
     await broken.store.close();
     const app = buildHttpFace(
       { host: '127.0.0.1', port: 1, token: '', maxUploadSize: 1024 },
-      { config, store: broken.store, blobs: broken.blobs, log: silentLog, now: Date.now, spool: { store: broken.store, blobs: broken.blobs, maxMessageSize: 1024, now: Date.now } },
+      { config, store: broken.store, blobs: broken.blobs, log: silentLog, now: Date.now, signing: { secret: 'x'.repeat(32), domain: 'postroom.test' }, spool: { store: broken.store, blobs: broken.blobs, maxMessageSize: 1024, now: Date.now } },
     );
     faces.push(app);
     const health = await app.inject({ url: '/health' });
