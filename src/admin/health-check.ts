@@ -36,16 +36,23 @@ export function checkHealth(s: CheckInput, maxQueueAgeSeconds: number): CheckRes
   const warning: string[] = [];
   for (const m of s.mailboxes) {
     if (m.stalled)
-      critical.push(`${m.mailbox} stalled (${m.lagSeconds === null ? 'never polled successfully' : `last good poll ${m.lagSeconds}s ago`}${m.lastError ? `: ${m.lastError}` : ''})`);
+      critical.push(
+        `${m.mailbox} stalled (${m.lagSeconds === null ? 'never polled successfully' : `last good poll ${m.lagSeconds}s ago`}${m.lastError ? `: ${m.lastError}` : ''})`,
+      );
     else if (m.lastError) warning.push(`${m.mailbox}: last poll failed: ${m.lastError}`);
-    if (m.moves.failed > 0) warning.push(`${m.mailbox}: ${m.moves.failed} rule move(s) refused by the server`);
+    if (m.moves.failed > 0)
+      warning.push(`${m.mailbox}: ${m.moves.failed} rule move(s) refused by the server`);
   }
   if (s.oldestQueuedAgeSeconds !== null && s.oldestQueuedAgeSeconds > maxQueueAgeSeconds)
-    critical.push(`mail waiting ${s.oldestQueuedAgeSeconds}s (more than ${maxQueueAgeSeconds}s): is postroom start running?`);
+    critical.push(
+      `mail waiting ${s.oldestQueuedAgeSeconds}s (more than ${maxQueueAgeSeconds}s): is postroom start running?`,
+    );
   const failed = s.byState['failed'] ?? 0;
-  if (failed > 0) warning.push(`${failed} failed message(s) in quarantine (postroom messages list --state failed)`);
+  if (failed > 0)
+    warning.push(`${failed} failed message(s) in quarantine (postroom messages list --state failed)`);
   const outboxFailed = s.outbox['failed'] ?? 0;
-  if (outboxFailed > 0) warning.push(`${outboxFailed} outgoing mail(s) given up (postroom outbox list --failed)`);
+  if (outboxFailed > 0)
+    warning.push(`${outboxFailed} outgoing mail(s) given up (postroom outbox list --failed)`);
   const dead = s.webhooks['dead'] ?? 0;
   if (dead > 0) warning.push(`${dead} dead webhook deliveries (postroom webhooks list --failed)`);
   const status: CheckStatus = critical.length > 0 ? 'critical' : warning.length > 0 ? 'warning' : 'ok';
@@ -55,5 +62,7 @@ export function checkHealth(s: CheckInput, maxQueueAgeSeconds: number): CheckRes
 /** One line, as monitoring systems show it: `POSTROOM WARNING - 2 failed message(s) …`. */
 export function checkLine(result: CheckResult): string {
   const head = `POSTROOM ${result.status.toUpperCase()}`;
-  return result.problems.length === 0 ? `${head} - mail is moving, nothing to look at` : `${head} - ${result.problems.join('; ')}`;
+  return result.problems.length === 0
+    ? `${head} - mail is moving, nothing to look at`
+    : `${head} - ${result.problems.join('; ')}`;
 }

@@ -26,7 +26,10 @@ export function parseState(value: string): MessageState {
 export function parseSince(value: string, now: number): number {
   if (/^\d+(ms|s|m|h|d)$/.test(value)) return now - parseDuration(value, 'ms');
   const at = Date.parse(value);
-  if (Number.isNaN(at)) throw new Error(`${value}: give a duration back from now (7d, 2h) or a date (2026-11-01 or 2026-11-01T09:00:00Z)`);
+  if (Number.isNaN(at))
+    throw new Error(
+      `${value}: give a duration back from now (7d, 2h) or a date (2026-11-01 or 2026-11-01T09:00:00Z)`,
+    );
   return at;
 }
 
@@ -34,10 +37,16 @@ export function parseSince(value: string, now: number): number {
  * The store filter for a listing; a bad value throws an Error naming the option, written as
  * `option` says (`--limit` on the command line, `limit` in the API).
  */
-export function parseMessageQuery(q: MessageQuery, now: number, option: (name: string) => string): MessageFilter {
+export function parseMessageQuery(
+  q: MessageQuery,
+  now: number,
+  option: (name: string) => string,
+): MessageFilter {
   const limit = Number(q.limit ?? 1000);
   if (!Number.isInteger(limit) || limit < 1)
-    throw new Error(`${option('limit')} ${q.limit}: give a whole number of messages, e.g. ${option('limit')} 50`);
+    throw new Error(
+      `${option('limit')} ${q.limit}: give a whole number of messages, e.g. ${option('limit')} 50`,
+    );
   const afterId = q.afterId === undefined ? undefined : Number(q.afterId);
   if (afterId !== undefined && !Number.isInteger(afterId))
     throw new Error(`${option('afterId')} ${q.afterId}: give a message id`);

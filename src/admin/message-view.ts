@@ -30,7 +30,10 @@ export function messageJson(m: MessageRow, recordNumber: string | null): Record<
 }
 
 /** The record numbers of these messages' records, by record id. */
-export async function recordNumbers(store: StoreReader, rows: readonly MessageRow[]): Promise<Map<number, string>> {
+export async function recordNumbers(
+  store: StoreReader,
+  rows: readonly MessageRow[],
+): Promise<Map<number, string>> {
   const numbers = new Map<number, string>();
   for (const id of new Set(rows.flatMap((r) => (r.recordId === null ? [] : [r.recordId])))) {
     const record = await store.getRecord(id);
@@ -71,7 +74,10 @@ export async function messageDetail(store: StoreReader, m: MessageRow) {
 }
 
 /** Messages as listings show them, with their record numbers. */
-export async function messageList(store: StoreReader, rows: readonly MessageRow[]): Promise<Record<string, unknown>[]> {
+export async function messageList(
+  store: StoreReader,
+  rows: readonly MessageRow[],
+): Promise<Record<string, unknown>[]> {
   const numbers = await recordNumbers(store, rows);
   return rows.map((m) => messageJson(m, m.recordId === null ? null : (numbers.get(m.recordId) ?? null)));
 }

@@ -14,12 +14,15 @@ export function queueFilter<S extends string>(
   option: (name: string) => string = (name) => `--${name}`,
 ): { state?: S; limit: number } {
   if (opts.failed && opts.state !== undefined && opts.state !== givenUp)
-    throw new Error(`${option('failed')} lists the state ${givenUp}; leave out ${option('state')} or use ${option('state')} ${givenUp}`);
+    throw new Error(
+      `${option('failed')} lists the state ${givenUp}; leave out ${option('state')} or use ${option('state')} ${givenUp}`,
+    );
   const state = opts.failed ? givenUp : opts.state;
   if (state !== undefined && !(states as readonly string[]).includes(state))
     throw new Error(`unknown state "${state}"; use one of ${states.join(', ')}`);
   const limit = opts.limit === undefined ? 1000 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${option('limit')} must be a whole number of at least 1, got "${opts.limit}"`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new Error(`${option('limit')} must be a whole number of at least 1, got "${opts.limit}"`);
   return { ...(state !== undefined ? { state: state as S } : {}), limit };
 }
 

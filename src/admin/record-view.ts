@@ -24,5 +24,8 @@ export async function recordDetail(store: StoreReader, number: string) {
   const record = await store.findRecordByNumber(number);
   if (!record) return undefined;
   const entries = await store.listEntries(record.id);
-  return { ...recordJson(record), entries: entries.map((e) => ({ ...e, createdAt: new Date(e.createdAt).toISOString() })) };
+  return {
+    ...recordJson(record),
+    entries: entries.map((e) => ({ ...e, createdAt: new Date(e.createdAt).toISOString() })),
+  };
 }

@@ -15,8 +15,13 @@ export async function requeueMessages(
 ): Promise<number> {
   // Requeued mail is on its way again: the view's repair after a crash must look at it anew.
   const first =
-    'state' in which ? (await store.listMessages({ state: which.state, limit: 1 }))[0]?.id : which.ids.length > 0 ? Math.min(...which.ids) : undefined;
+    'state' in which
+      ? (await store.listMessages({ state: which.state, limit: 1 }))[0]?.id
+      : which.ids.length > 0
+        ? Math.min(...which.ids)
+        : undefined;
   const mark = spoolView?.shownThrough() ?? null;
-  if (spoolView && mark !== null && first !== undefined && first <= mark) spoolView.markShownThrough(first - 1);
+  if (spoolView && mark !== null && first !== undefined && first <= mark)
+    spoolView.markShownThrough(first - 1);
   return store.requeue('state' in which ? { state: which.state } : { ids: which.ids }, now);
 }

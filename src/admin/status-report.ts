@@ -34,7 +34,11 @@ export interface EngineStatus {
 const iso = (t: number | null | undefined): string | null => (t == null ? null : new Date(t).toISOString());
 
 /** Counts per state and mailbox, the fetchers' health and the queues, read from the store (cluster-wide). */
-export async function statusReport(store: Store, config: Readonly<Config>, now: number): Promise<EngineStatus> {
+export async function statusReport(
+  store: Store,
+  config: Readonly<Config>,
+  now: number,
+): Promise<EngineStatus> {
   const [report, polls, moves, outbox, webhooks] = await Promise.all([
     store.status(),
     store.mailboxStatus(),
@@ -60,7 +64,9 @@ export async function statusReport(store: Store, config: Readonly<Config>, now: 
         moves: { pending: mv?.pending ?? 0, failed: mv?.failed ?? 0, lastError: mv?.lastError ?? null },
         // Three intervals without a good poll: something is wrong even if nothing was logged.
         stalled:
-          p?.lastSuccessAt == null ? p?.lastPollAt != null : now - p.lastSuccessAt > 3 * m.pollingInterval * 1000,
+          p?.lastSuccessAt == null
+            ? p?.lastPollAt != null
+            : now - p.lastSuccessAt > 3 * m.pollingInterval * 1000,
       };
     });
   const oldest = report.oldestQueuedAt;

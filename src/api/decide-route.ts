@@ -19,11 +19,23 @@ export function decideRoute(app: FastifyInstance, ctx: ApiContext): void {
   let plugins: Promise<LoadedPlugin[]> | undefined;
   app.post('/api/v1/decide', async (request) => {
     const { mailbox: wanted } = parseInput(decideQuery, request.query, 'query');
-    const mailbox = wanted === undefined ? config.mailboxes[0] : config.mailboxes.find((m) => m.address.toLowerCase() === wanted.toLowerCase());
+    const mailbox =
+      wanted === undefined
+        ? config.mailboxes[0]
+        : config.mailboxes.find((m) => m.address.toLowerCase() === wanted.toLowerCase());
     if (!mailbox)
-      throw new ApiError(400, 'unknown_mailbox', `mailbox ${wanted ?? ''} is not configured (configured: ${config.mailboxes.map((m) => m.address).join(', ')})`);
+      throw new ApiError(
+        400,
+        'unknown_mailbox',
+        `mailbox ${wanted ?? ''} is not configured (configured: ${config.mailboxes.map((m) => m.address).join(', ')})`,
+      );
     const body = request.body;
-    if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported_media_type', 'send the raw message as the body, with Content-Type: message/rfc822');
+    if (!Buffer.isBuffer(body))
+      throw new ApiError(
+        415,
+        'unsupported_media_type',
+        'send the raw message as the body, with Content-Type: message/rfc822',
+      );
     plugins ??= loadPlugins(config.rules.plugins).catch((err: unknown) => {
       plugins = undefined; // a plugin fixed on disk is tried again on the next request
       throw err;

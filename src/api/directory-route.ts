@@ -14,7 +14,8 @@ export function directoryRoute(app: FastifyInstance, ctx: ApiContext): void {
     try {
       return await directoryListing(ctx.store.directory, kind);
     } catch (err) {
-      if (kind !== undefined && /unknown kind/.test((err as Error).message)) throw new ApiError(400, 'bad_request', (err as Error).message);
+      if (kind !== undefined && /unknown kind/.test((err as Error).message))
+        throw new ApiError(400, 'bad_request', (err as Error).message);
       throw err;
     }
   });

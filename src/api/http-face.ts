@@ -32,9 +32,17 @@ const OPEN_ROUTES = new Set(['/health', '/metrics', '/api/v1/openapi.json']);
 
 /** The HTTP face (the API and the web UI) as a Fastify instance, not listening yet (tests inject requests into it). */
 export function buildHttpFace(settings: HttpSettings, ctx: ApiContext): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: settings.maxUploadSize, routerOptions: { ignoreTrailingSlash: true } });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: settings.maxUploadSize,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
   // Mail is uploaded as it is: bytes, never decoded as text (charsets are the parser's business).
-  app.addContentTypeParser(['message/rfc822', 'application/octet-stream', 'text/plain'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ['message/rfc822', 'application/octet-stream', 'text/plain'],
+    { parseAs: 'buffer' },
+    (_request, body, done) => done(null, body),
+  );
 
   void app.register(cookie);
   void app.register(formbody);
@@ -42,15 +50,26 @@ export function buildHttpFace(settings: HttpSettings, ctx: ApiContext): FastifyI
   // Judged by the route matched, not the raw URL: the router decodes %-escapes (/%61pi/… is /api/…).
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url ?? '';
-    if (!OPEN_ROUTES.has(route) && route.startsWith('/api/')) checkBearer(request.headers.authorization, settings.token);
+    if (!OPEN_ROUTES.has(route) && route.startsWith('/api/'))
+      checkBearer(request.headers.authorization, settings.token);
   });
 
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
     if (err instanceof ApiError) return reply.code(err.status).send(errorBody(err.code, err.message));
     // Fastify's own refusals (body too large, unsupported content type, bad JSON) carry their status.
     if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {
-      const code = err.statusCode === 413 ? 'message_too_large' : err.statusCode === 415 ? 'unsupported_media_type' : 'bad_request';
-      const hint = err.statusCode === 415 ? ' (send mail as Content-Type: message/rfc822)' : err.statusCode === 413 ? ` (http.maxUploadSize is ${settings.maxUploadSize} bytes)` : '';
+      const code =
+        err.statusCode === 413
+          ? 'message_too_large'
+          : err.statusCode === 415
+            ? 'unsupported_media_type'
+            : 'bad_request';
+      const hint =
+        err.statusCode === 415
+          ? ' (send mail as Content-Type: message/rfc822)'
+          : err.statusCode === 413
+            ? ` (http.maxUploadSize is ${settings.maxUploadSize} bytes)`
+            : '';
       return reply.code(err.statusCode).send(errorBody(code, `${err.message}${hint}`));
     }
     const e = toPostroomError(err);
@@ -58,7 +77,14 @@ export function buildHttpFace(settings: HttpSettings, ctx: ApiContext): FastifyI
     return reply.code(500).send(errorBody(e.code, e.message));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}; see /api/v1/openapi.json`)),
+    reply
+      .code(404)
+      .send(
+        errorBody(
+          'not_found',
+          `no route ${request.method} ${request.url.split('?')[0] ?? ''}; see /api/v1/openapi.json`,
+        ),
+      ),
   );
 
   app.get('/api/v1/openapi.json', async () => openApiDocument);

@@ -42,7 +42,12 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       throw new ApiError(400, 'bad_request', (err as Error).message);
     }
     // One answer stays a bounded piece of memory; more is a next page.
-    if ((filter.limit ?? 0) > MAX_PAGE) throw new ApiError(400, 'bad_request', `limit ${filter.limit}: at most ${MAX_PAGE}; page on with afterId=nextAfterId`);
+    if ((filter.limit ?? 0) > MAX_PAGE)
+      throw new ApiError(
+        400,
+        'bad_request',
+        `limit ${filter.limit}: at most ${MAX_PAGE}; page on with afterId=nextAfterId`,
+      );
     const rows = await ctx.store.listMessages(filter);
     const last = rows.at(-1);
     // Oldest-first pages continue after the last id; a short page is the end.
@@ -50,7 +55,9 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { messages: await messageList(ctx.store, rows), nextAfterId };
   });
 
-  app.get('/api/v1/messages/:id', async (request) => messageDetail(ctx.store, await requireMessage(ctx, request.params)));
+  app.get('/api/v1/messages/:id', async (request) =>
+    messageDetail(ctx.store, await requireMessage(ctx, request.params)),
+  );
 
   app.get('/api/v1/messages/:id/trace', async (request) => {
     const m = await requireMessage(ctx, request.params);
@@ -60,7 +67,11 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/api/v1/messages/:id/raw', async (request, reply) => {
     const m = await requireMessage(ctx, request.params);
     if (m.rawPurged || !(await ctx.blobs.exists(m.rawSha256)))
-      throw new ApiError(410, 'raw_deleted', `the raw bytes of message ${m.id} were deleted (the mailbox's deleteProcessed, or retention / messages purge)`);
+      throw new ApiError(
+        410,
+        'raw_deleted',
+        `the raw bytes of message ${m.id} were deleted (the mailbox's deleteProcessed, or retention / messages purge)`,
+      );
     return reply.type('message/rfc822').header('content-length', m.rawSize).send(ctx.blobs.open(m.rawSha256));
   });
 
@@ -68,7 +79,11 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const m = await requireMessage(ctx, request.params);
     const requeued = await requeueMessages(ctx.store, ctx.spoolView, { ids: [m.id] }, ctx.now());
     if (requeued === 0)
-      throw new ApiError(409, 'not_queued', `message ${m.id} was not queued again: it is being processed now, or its raw mail was deleted (deleteProcessed, retention)`);
+      throw new ApiError(
+        409,
+        'not_queued',
+        `message ${m.id} was not queued again: it is being processed now, or its raw mail was deleted (deleteProcessed, retention)`,
+      );
     return reply.code(202).send({ requeued });
   });
 
@@ -80,6 +95,8 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     } catch (err) {
       throw new ApiError(400, 'bad_request', (err as Error).message);
     }
-    return reply.code(202).send({ requeued: await requeueMessages(ctx.store, ctx.spoolView, which, ctx.now()) });
+    return reply
+      .code(202)
+      .send({ requeued: await requeueMessages(ctx.store, ctx.spoolView, which, ctx.now()) });
   });
 }

@@ -10,21 +10,61 @@ import { messageStates } from '../core/message.ts';
  */
 export class EngineMetrics {
   readonly registry = new Registry();
-  private readonly up = this.gauge('postroom_store_up', 'Whether the store answered this scrape (1) or not (0).');
+  private readonly up = this.gauge(
+    'postroom_store_up',
+    'Whether the store answered this scrape (1) or not (0).',
+  );
   private readonly messages = this.gauge('postroom_messages', 'Messages by state.', ['state']);
-  private readonly mailboxMessages = this.gauge('postroom_mailbox_messages', 'Messages by mailbox and state.', ['mailbox', 'state']);
-  private readonly oldestQueued = this.gauge('postroom_oldest_queued_age_seconds', 'Age of the oldest message waiting to be processed (0 when none waits).');
+  private readonly mailboxMessages = this.gauge(
+    'postroom_mailbox_messages',
+    'Messages by mailbox and state.',
+    ['mailbox', 'state'],
+  );
+  private readonly oldestQueued = this.gauge(
+    'postroom_oldest_queued_age_seconds',
+    'Age of the oldest message waiting to be processed (0 when none waits).',
+  );
   private readonly records = this.gauge('postroom_records', 'Records (tickets, cases) mail has opened.');
-  private readonly duplicates = this.gauge('postroom_duplicate_deliveries_ignored', 'Deliveries of mail already spooled, ignored.');
-  private readonly lastSuccess = this.gauge('postroom_mailbox_last_success_timestamp_seconds', 'When the mailbox was last polled without error (Unix time).', ['mailbox', 'connector']);
-  private readonly lastPoll = this.gauge('postroom_mailbox_last_poll_timestamp_seconds', 'When the mailbox was last polled (Unix time).', ['mailbox', 'connector']);
-  private readonly backlog = this.gauge('postroom_mailbox_backlog', 'Mail left on the server after the last poll.', ['mailbox']);
-  private readonly stalled = this.gauge('postroom_mailbox_stalled', '1 when three polling intervals passed without a good poll.', ['mailbox']);
-  private readonly failing = this.gauge('postroom_mailbox_poll_failing', '1 when the last poll failed.', ['mailbox']);
-  private readonly moves = this.gauge('postroom_mailbox_moves', 'Rule moves waiting (pending) or refused by the server (failed).', ['mailbox', 'state']);
+  private readonly duplicates = this.gauge(
+    'postroom_duplicate_deliveries_ignored',
+    'Deliveries of mail already spooled, ignored.',
+  );
+  private readonly lastSuccess = this.gauge(
+    'postroom_mailbox_last_success_timestamp_seconds',
+    'When the mailbox was last polled without error (Unix time).',
+    ['mailbox', 'connector'],
+  );
+  private readonly lastPoll = this.gauge(
+    'postroom_mailbox_last_poll_timestamp_seconds',
+    'When the mailbox was last polled (Unix time).',
+    ['mailbox', 'connector'],
+  );
+  private readonly backlog = this.gauge(
+    'postroom_mailbox_backlog',
+    'Mail left on the server after the last poll.',
+    ['mailbox'],
+  );
+  private readonly stalled = this.gauge(
+    'postroom_mailbox_stalled',
+    '1 when three polling intervals passed without a good poll.',
+    ['mailbox'],
+  );
+  private readonly failing = this.gauge('postroom_mailbox_poll_failing', '1 when the last poll failed.', [
+    'mailbox',
+  ]);
+  private readonly moves = this.gauge(
+    'postroom_mailbox_moves',
+    'Rule moves waiting (pending) or refused by the server (failed).',
+    ['mailbox', 'state'],
+  );
   private readonly outbox = this.gauge('postroom_outbox', 'Outgoing mail by state.', ['state']);
-  private readonly webhooks = this.gauge('postroom_webhook_deliveries', 'Webhook deliveries by state.', ['state']);
-  private readonly health = this.gauge('postroom_health_status', 'The status check: 0 ok, 1 warning, 2 critical (see /health).');
+  private readonly webhooks = this.gauge('postroom_webhook_deliveries', 'Webhook deliveries by state.', [
+    'state',
+  ]);
+  private readonly health = this.gauge(
+    'postroom_health_status',
+    'The status check: 0 ok, 1 warning, 2 critical (see /health).',
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -36,7 +76,18 @@ export class EngineMetrics {
 
   /** Sets the mail gauges from a status read; null when the store did not answer. */
   update(status: EngineStatus | null, check: CheckResult | null): void {
-    for (const g of [this.messages, this.mailboxMessages, this.lastSuccess, this.lastPoll, this.backlog, this.stalled, this.failing, this.moves, this.outbox, this.webhooks])
+    for (const g of [
+      this.messages,
+      this.mailboxMessages,
+      this.lastSuccess,
+      this.lastPoll,
+      this.backlog,
+      this.stalled,
+      this.failing,
+      this.moves,
+      this.outbox,
+      this.webhooks,
+    ])
       g.reset();
     this.up.set(status ? 1 : 0);
     if (!status) return;

@@ -26,7 +26,9 @@ function maxQueueAge(value: string | undefined): number {
  */
 export function monitoringRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const metrics = new EngineMetrics();
-  const read = async (maxAgeSeconds: number): Promise<{ status: EngineStatus; check: CheckResult } | { error: string }> => {
+  const read = async (
+    maxAgeSeconds: number,
+  ): Promise<{ status: EngineStatus; check: CheckResult } | { error: string }> => {
     try {
       const status = await statusReport(ctx.store, ctx.config, ctx.now());
       return { status, check: checkHealth(status, maxAgeSeconds) };
@@ -37,7 +39,8 @@ export function monitoringRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/health', async (request, reply) => {
     const seen = await read(maxQueueAge(parseInput(checkQuery, request.query, 'query').maxQueueAge));
-    if ('error' in seen) return reply.code(503).send({ status: 'unknown', problems: [`cannot read the store: ${seen.error}`] });
+    if ('error' in seen)
+      return reply.code(503).send({ status: 'unknown', problems: [`cannot read the store: ${seen.error}`] });
     return reply.code(seen.check.status === 'critical' ? 503 : 200).send(seen.check);
   });
 

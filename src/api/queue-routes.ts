@@ -31,7 +31,9 @@ export function queueRoutes(app: FastifyInstance, ctx: ApiContext): void {
   }));
 
   app.get('/api/v1/webhooks', async (request) => ({
-    deliveries: (await ctx.store.webhooks.list(filterOf(request.query, webhookStates, 'dead'))).map(deliveryJson),
+    deliveries: (await ctx.store.webhooks.list(filterOf(request.query, webhookStates, 'dead'))).map(
+      deliveryJson,
+    ),
   }));
 
   app.post('/api/v1/webhooks/:id/replay', async (request, reply) => {
@@ -40,7 +42,11 @@ export function queueRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const row = Number.isSafeInteger(id) ? await ctx.store.webhooks.get(id) : undefined;
     if (!row) throw new ApiError(404, 'not_found', `no webhook delivery with id ${idText}`);
     if (!(await ctx.store.webhooks.replay(id, ctx.now())))
-      throw new ApiError(409, 'in_flight', `webhook delivery ${id} is being delivered right now; replay it once it is delivered or dead`);
+      throw new ApiError(
+        409,
+        'in_flight',
+        `webhook delivery ${id} is being delivered right now; replay it once it is delivered or dead`,
+      );
     return reply.code(202).send(deliveryJson((await ctx.store.webhooks.get(id)) ?? row));
   });
 }

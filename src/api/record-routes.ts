@@ -13,7 +13,9 @@ const listQuery = z.strictObject({
     .optional(),
 });
 const numberParams = z.strictObject({ number: z.string() });
-const blobParams = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'a SHA-256 in lower-case hex' }) });
+const blobParams = z.strictObject({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'a SHA-256 in lower-case hex' }),
+});
 
 /** /api/v1/records (what `postroom records` shows) and /api/v1/blobs (what webhooks' attachmentLink points at). */
 export function recordRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -32,7 +34,12 @@ export function recordRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // Content-addressed: the hash names the bytes, so they never change and may be cached for good.
   app.get('/api/v1/blobs/:sha256', async (request, reply) => {
     const { sha256 } = parseInput(blobParams, request.params, 'path');
-    if (!(await ctx.blobs.exists(sha256))) throw new ApiError(404, 'not_found', `no stored file with SHA-256 ${sha256} (deleted by retention, or never stored)`);
+    if (!(await ctx.blobs.exists(sha256)))
+      throw new ApiError(
+        404,
+        'not_found',
+        `no stored file with SHA-256 ${sha256} (deleted by retention, or never stored)`,
+      );
     return reply
       .type('application/octet-stream')
       .header('cache-control', 'private, max-age=31536000, immutable')

@@ -93,7 +93,6 @@ export async function directoryImport(
   return report.rejectedRows > 0 ? exitDataError : 0;
 }
 
-
 /** `directory list [--kind user|contact|company|project] [--json]` */
 export async function directoryList(
   app: DirectoryApp,
@@ -103,19 +102,31 @@ export async function directoryList(
   const listing = await directoryListing(directoryOf(app), opts.kind);
   if (opts.json) return io.out(json(listing));
   const rows = [
-    ...[...(listing.users ?? []).map((p) => ({ kind: 'user', ...p })), ...(listing.contacts ?? []).map((p) => ({ kind: 'contact', ...p }))].map((p) => [
+    ...[
+      ...(listing.users ?? []).map((p) => ({ kind: 'user', ...p })),
+      ...(listing.contacts ?? []).map((p) => ({ kind: 'contact', ...p })),
+    ].map((p) => [
       p.kind,
       p.id,
       p.name,
-      [p.addresses.join(', '), p.company ? `company ${p.company}` : '', p.lockedOut ? 'LOCKED OUT' : ''].filter(Boolean).join('; '),
+      [p.addresses.join(', '), p.company ? `company ${p.company}` : '', p.lockedOut ? 'LOCKED OUT' : '']
+        .filter(Boolean)
+        .join('; '),
     ]),
     ...(listing.companies ?? []).map((c) => [
       'company',
       c.id,
       c.name,
-      [c.domains.join(', '), c.primaryContact ? `primary ${c.primaryContact}` : ''].filter(Boolean).join('; '),
+      [c.domains.join(', '), c.primaryContact ? `primary ${c.primaryContact}` : '']
+        .filter(Boolean)
+        .join('; '),
     ]),
-    ...(listing.projects ?? []).map((p) => ['project', p.id, p.name, [p.active ? 'active' : 'inactive', `team ${p.team.join(', ') || '-'}`].join('; ')]),
+    ...(listing.projects ?? []).map((p) => [
+      'project',
+      p.id,
+      p.name,
+      [p.active ? 'active' : 'inactive', `team ${p.team.join(', ') || '-'}`].join('; '),
+    ]),
   ];
   io.out(table(['KIND', 'ID', 'NAME', 'DETAILS'], rows));
 }

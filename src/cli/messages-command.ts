@@ -20,7 +20,13 @@ export interface ListOptions {
 
 /** `messages list` */
 export async function listMessages(app: App, opts: ListOptions): Promise<void> {
-  const rows = await app.store.listMessages(parseMessageQuery(opts, Date.now(), (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+  const rows = await app.store.listMessages(
+    parseMessageQuery(
+      opts,
+      Date.now(),
+      (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+    ),
+  );
   if (opts.json) return printJson(await messageList(app.store, rows));
   const numbers = await recordNumbers(app.store, rows);
   const numberOf = (m: MessageRow): string | null =>
@@ -65,7 +71,8 @@ export async function showMessage(app: App, idText: string, opts: { json?: boole
     `  Record:      ${record ?? '-'}`,
     `  Attempts:    ${m.attempts}${m.duplicates ? `, ${m.duplicates} duplicate deliveries` : ''}`,
   ];
-  if (m.mailClass) lines.push(`  Class:       ${m.mailClass}${m.loopbackCandidate ? ' (loopback candidate)' : ''}`);
+  if (m.mailClass)
+    lines.push(`  Class:       ${m.mailClass}${m.loopbackCandidate ? ' (loopback candidate)' : ''}`);
   if (notice)
     lines.push(
       `  Notice:      ${notice.kind} about ${notice.originalMessageId ? `<${notice.originalMessageId}>` : 'unknown mail'}${notice.linkedMessage !== null ? ` (message ${notice.linkedMessage})` : ''}`,
@@ -103,7 +110,9 @@ export async function traceMessage(app: App, idText: string, opts: { json?: bool
 export async function rawMessage(app: App, idText: string): Promise<void> {
   const m = await requireMessage(app, idText);
   if (m.rawPurged || !(await app.blobs.exists(m.rawSha256))) {
-    throw new Error(`the raw bytes of message ${m.id} were deleted (the mailbox's deleteProcessed, or retention / messages purge)`);
+    throw new Error(
+      `the raw bytes of message ${m.id} were deleted (the mailbox's deleteProcessed, or retention / messages purge)`,
+    );
   }
   await pipeline(app.blobs.open(m.rawSha256), process.stdout, { end: false });
 }

@@ -28,7 +28,10 @@ export async function showRecord(app: App, number: string, opts: { json?: boolea
     `  Tags:       ${record.tags.join(', ') || '-'}`,
     ...Object.entries(record.fields).map(([k, v]) => `  ${`${k}:`.padEnd(12)}${v}`),
     '  History:',
-    ...history.map((e) => `    ${e.createdAt} ${e.kind} (message ${e.messageRef}): ${e.text.split('\n')[0]?.slice(0, 100) ?? ''}`),
+    ...history.map(
+      (e) =>
+        `    ${e.createdAt} ${e.kind} (message ${e.messageRef}): ${e.text.split('\n')[0]?.slice(0, 100) ?? ''}`,
+    ),
   ];
   process.stdout.write(`${lines.map(printable).join('\n')}\n`);
 }

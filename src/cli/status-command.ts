@@ -38,18 +38,13 @@ export async function statusCommand(app: App, opts: StatusOptions): Promise<void
   if (check) process.exitCode = checkExitCodes[check.status];
   if (opts.json) return printJson(check ? { ...json, check } : json);
   if (check) process.stdout.write(`${checkLine(check)}\n\n`);
-  const mailboxes = [
-    ...new Set([...app.config.mailboxes.map((m) => m.address), ...Object.keys(byMailbox)]),
-  ];
+  const mailboxes = [...new Set([...app.config.mailboxes.map((m) => m.address), ...Object.keys(byMailbox)])];
   process.stdout.write(`Database: ${json.database}   Data: ${json.dataDir}\n\n`);
   process.stdout.write(
     table(
       ['MAILBOX', ...messageStates.map((s) => s.toUpperCase())],
       [
-        ...mailboxes.map((box) => [
-          box,
-          ...messageStates.map((s) => String(byMailbox[box]?.[s] ?? 0)),
-        ]),
+        ...mailboxes.map((box) => [box, ...messageStates.map((s) => String(byMailbox[box]?.[s] ?? 0))]),
         ['(all)', ...messageStates.map((s) => String(byState[s] ?? 0))],
       ],
     ),
@@ -70,7 +65,9 @@ export async function statusCommand(app: App, opts: StatusOptions): Promise<void
           f.lagSeconds === null ? '-' : `${f.lagSeconds}s`,
           f.backlog === null ? '-' : String(f.backlog),
           f.stalled ? 'STALLED' : 'ok',
-          f.moves.pending + f.moves.failed === 0 ? '-' : `${f.moves.pending} waiting, ${f.moves.failed} failed`,
+          f.moves.pending + f.moves.failed === 0
+            ? '-'
+            : `${f.moves.pending} waiting, ${f.moves.failed} failed`,
           f.lastError ?? (f.moves.lastError === null ? '' : `move: ${f.moves.lastError}`),
         ]),
       )}`,

@@ -34,7 +34,9 @@ export async function replayWebhook(app: App, idText: string, opts: { json?: boo
   const row = Number.isSafeInteger(id) ? await app.store.webhooks.get(id) : undefined;
   if (!row) throw new Error(`no webhook delivery with id ${idText}; see \`postroom webhooks list\``);
   if (!(await app.store.webhooks.replay(id, Date.now())))
-    throw new Error(`webhook delivery ${id} is being delivered right now; replay it once it is delivered or dead`);
+    throw new Error(
+      `webhook delivery ${id} is being delivered right now; replay it once it is delivered or dead`,
+    );
   const replayed = (await app.store.webhooks.get(id)) ?? row;
   if (opts.json) return printJson(deliveryJson(replayed));
   process.stdout.write(`webhook delivery ${id} (event ${row.eventId}) queued again for ${row.endpoint}\n`);

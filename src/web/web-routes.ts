@@ -18,7 +18,8 @@ const PAGE_SIZE = 100;
 
 // No script runs in these pages: mail is shown as text, and nothing it carries can execute.
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
@@ -39,12 +40,27 @@ const DONE: Record<string, (n: number) => string> = {
  * an HttpOnly, SameSite=Strict cookie.
  */
 export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string): void {
-  const liquid = new Liquid({ root: views, extname: '.liquid', outputEscape: 'escape', cache: true, strictFilters: true });
+  const liquid = new Liquid({
+    root: views,
+    extname: '.liquid',
+    outputEscape: 'escape',
+    cache: true,
+    strictFilters: true,
+  });
   const css = readFileSync(`${views}style.css`);
   const mailboxes = ctx.config.mailboxes.map((m) => m.address);
 
-  const render = async (reply: FastifyReply, view: string, data: Record<string, unknown>, code = 200): Promise<FastifyReply> =>
-    reply.code(code).headers(SECURITY_HEADERS).type('text/html; charset=utf-8').send(await liquid.renderFile(view, { signedIn: true, ...data }));
+  const render = async (
+    reply: FastifyReply,
+    view: string,
+    data: Record<string, unknown>,
+    code = 200,
+  ): Promise<FastifyReply> =>
+    reply
+      .code(code)
+      .headers(SECURITY_HEADERS)
+      .type('text/html; charset=utf-8')
+      .send(await liquid.renderFile(view, { signedIn: true, ...data }));
   const flash = (request: FastifyRequest): string | undefined => {
     const q = request.query as Record<string, string | undefined>;
     return q.done ? DONE[q.done]?.(Number(q.n ?? 0)) : undefined;
@@ -56,32 +72,66 @@ export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string):
     if (!isSession(request.cookies[SESSION_COOKIE], token)) return reply.redirect('/ui/login', 303);
     // A form posted from another site: SameSite=Strict already keeps the cookie off; this is the belt.
     const origin = request.headers.origin;
-    if (request.method === 'POST' && origin !== undefined && origin !== 'null' && hostOf(origin) !== request.headers.host)
+    if (
+      request.method === 'POST' &&
+      origin !== undefined &&
+      origin !== 'null' &&
+      hostOf(origin) !== request.headers.host
+    )
       return reply.code(403).type('text/plain').send('cross-site form refused');
   });
 
   app.get('/', async (_request, reply) => reply.redirect('/ui', 303));
-  app.get('/ui/style.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(css));
+  app.get('/ui/style.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(css),
+  );
 
   app.get('/ui/login', async (request, reply) => {
     if (isSession(request.cookies[SESSION_COOKIE], token)) return reply.redirect('/ui', 303);
-    return render(reply, 'login', { title: 'Sign in', signedIn: false, error: token === '' ? 'The UI is off: set http.token (at least 16 characters) in postroom.config.yaml or POSTROOM_HTTP_TOKEN.' : undefined });
+    return render(reply, 'login', {
+      title: 'Sign in',
+      signedIn: false,
+      error:
+        token === ''
+          ? 'The UI is off: set http.token (at least 16 characters) in postroom.config.yaml or POSTROOM_HTTP_TOKEN.'
+          : undefined,
+    });
   });
   app.post('/ui/login', async (request, reply) => {
     const given = (request.body as Record<string, unknown> | undefined)?.['token'];
     if (typeof given !== 'string' || !isToken(given, token))
-      return render(reply, 'login', { title: 'Sign in', signedIn: false, error: token === '' ? 'The UI is off: set http.token first.' : 'That is not the token (http.token).' }, 401);
-    reply.setCookie(SESSION_COOKIE, sessionValue(token), { path: '/ui', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' });
+      return render(
+        reply,
+        'login',
+        {
+          title: 'Sign in',
+          signedIn: false,
+          error:
+            token === '' ? 'The UI is off: set http.token first.' : 'That is not the token (http.token).',
+        },
+        401,
+      );
+    reply.setCookie(SESSION_COOKIE, sessionValue(token), {
+      path: '/ui',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: request.protocol === 'https',
+    });
     return reply.redirect('/ui', 303);
   });
-  app.post('/ui/logout', async (_request, reply) => reply.clearCookie(SESSION_COOKIE, { path: '/ui' }).redirect('/ui/login', 303));
+  app.post('/ui/logout', async (_request, reply) =>
+    reply.clearCookie(SESSION_COOKIE, { path: '/ui' }).redirect('/ui/login', 303),
+  );
 
   app.get('/ui', async (request, reply) => {
     const status = await statusReport(ctx.store, ctx.config, ctx.now());
     const boxes = [...new Set([...mailboxes, ...Object.keys(status.byMailbox)])];
-    const counts = (of: Partial<Record<string, number>> | undefined) => messageStates.map((state) => ({ state, count: of?.[state] ?? 0 }));
+    const counts = (of: Partial<Record<string, number>> | undefined) =>
+      messageStates.map((state) => ({ state, count: of?.[state] ?? 0 }));
     const summary = (byState: Record<string, number | undefined>): string =>
-      Object.entries(byState).map(([state, n]) => `${n ?? 0} ${state}`).join(', ') || 'empty';
+      Object.entries(byState)
+        .map(([state, n]) => `${n ?? 0} ${state}`)
+        .join(', ') || 'empty';
     return render(reply, 'dashboard', {
       title: 'Dashboard',
       flash: flash(request),
@@ -97,17 +147,38 @@ export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string):
 
   app.get('/ui/messages', async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
-    const query = { state: q.state || undefined, mailbox: q.mailbox || undefined, from: q.from || undefined, subject: q.subject || undefined, since: q.since || undefined, afterId: q.afterId || undefined };
+    const query = {
+      state: q.state || undefined,
+      mailbox: q.mailbox || undefined,
+      from: q.from || undefined,
+      subject: q.subject || undefined,
+      since: q.since || undefined,
+      afterId: q.afterId || undefined,
+    };
     let rows: Awaited<ReturnType<typeof ctx.store.listMessages>> = [];
     let error: string | undefined;
     try {
-      rows = await ctx.store.listMessages(parseMessageQuery({ ...query, limit: String(PAGE_SIZE) }, ctx.now(), (name) => name));
+      rows = await ctx.store.listMessages(
+        parseMessageQuery({ ...query, limit: String(PAGE_SIZE) }, ctx.now(), (name) => name),
+      );
     } catch (err) {
       error = (err as Error).message;
     }
     const last = rows.at(-1);
-    const next = last && rows.length === PAGE_SIZE ? `/ui/messages?${new URLSearchParams({ ...definedOnly(query), afterId: String(last.id) })}` : undefined;
-    return render(reply, 'messages', { title: 'Messages', flash: flash(request), query, error, states: messageStates, mailboxes, messages: await messageList(ctx.store, rows), next });
+    const next =
+      last && rows.length === PAGE_SIZE
+        ? `/ui/messages?${new URLSearchParams({ ...definedOnly(query), afterId: String(last.id) })}`
+        : undefined;
+    return render(reply, 'messages', {
+      title: 'Messages',
+      flash: flash(request),
+      query,
+      error,
+      states: messageStates,
+      mailboxes,
+      messages: await messageList(ctx.store, rows),
+      next,
+    });
   });
 
   app.post('/ui/messages/reprocess', async (request, reply) => {
@@ -120,20 +191,33 @@ export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string):
     const id = Number(idText);
     return Number.isInteger(id) ? ctx.store.getMessage(id) : undefined;
   };
-  const notFound = (reply: FastifyReply, what: string) => render(reply, 'not-found', { title: 'Not found', what }, 404);
+  const notFound = (reply: FastifyReply, what: string) =>
+    render(reply, 'not-found', { title: 'Not found', what }, 404);
 
   app.get('/ui/messages/:id', async (request, reply) => {
     const m = await messageOf((request.params as { id: string }).id);
     if (!m) return notFound(reply, 'Message');
-    return render(reply, 'message', { title: `Message ${m.id}`, flash: flash(request), m: await messageDetail(ctx.store, m) });
+    return render(reply, 'message', {
+      title: `Message ${m.id}`,
+      flash: flash(request),
+      m: await messageDetail(ctx.store, m),
+    });
   });
 
   // As text, never as HTML: the browser shows the mail's source and runs nothing in it.
   app.get('/ui/messages/:id/raw', async (request, reply) => {
     const m = await messageOf((request.params as { id: string }).id);
     if (!m) return notFound(reply, 'Message');
-    if (m.rawPurged || !(await ctx.blobs.exists(m.rawSha256))) return reply.code(410).headers(SECURITY_HEADERS).type('text/plain; charset=utf-8').send('The raw bytes were deleted (deleteProcessed, or retention).');
-    return reply.headers(SECURITY_HEADERS).type('text/plain; charset=utf-8').send(ctx.blobs.open(m.rawSha256));
+    if (m.rawPurged || !(await ctx.blobs.exists(m.rawSha256)))
+      return reply
+        .code(410)
+        .headers(SECURITY_HEADERS)
+        .type('text/plain; charset=utf-8')
+        .send('The raw bytes were deleted (deleteProcessed, or retention).');
+    return reply
+      .headers(SECURITY_HEADERS)
+      .type('text/plain; charset=utf-8')
+      .send(ctx.blobs.open(m.rawSha256));
   });
 
   app.post('/ui/messages/:id/reprocess', async (request, reply) => {
@@ -156,8 +240,15 @@ export function webRoutes(app: FastifyInstance, ctx: ApiContext, token: string):
     const replayed = Number.isSafeInteger(id) && (await ctx.store.webhooks.replay(id, ctx.now()));
     return reply.redirect(`/ui/queues?done=${replayed ? 'replayed' : 'not-replayed'}`, 303);
   });
-  app.get('/ui/directory', async (_request, reply) => render(reply, 'directory', { title: 'Directory', d: await directoryListing(ctx.store.directory) }));
-  app.get('/ui/records', async (_request, reply) => render(reply, 'records', { title: 'Records', records: (await ctx.store.listRecords(PAGE_SIZE * 5)).map(recordJson) }));
+  app.get('/ui/directory', async (_request, reply) =>
+    render(reply, 'directory', { title: 'Directory', d: await directoryListing(ctx.store.directory) }),
+  );
+  app.get('/ui/records', async (_request, reply) =>
+    render(reply, 'records', {
+      title: 'Records',
+      records: (await ctx.store.listRecords(PAGE_SIZE * 5)).map(recordJson),
+    }),
+  );
   app.get('/ui/records/:number', async (request, reply) => {
     const r = await recordDetail(ctx.store, (request.params as { number: string }).number);
     if (!r) return notFound(reply, 'Record');

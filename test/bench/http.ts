@@ -5,7 +5,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
-import { freePort, startEngine, tempDir, writeConfig, type EngineProcess, stopOrKill } from '../support/engine.ts';
+import {
+  freePort,
+  startEngine,
+  tempDir,
+  writeConfig,
+  type EngineProcess,
+  stopOrKill,
+} from '../support/engine.ts';
 import type { Corpus } from './corpus.ts';
 import { decidedCounter } from './smtp.ts';
 import { median } from './stats.ts';
@@ -25,7 +32,11 @@ export interface HttpFigures {
 const TOKEN = 'bench-token-0123456789abcdef';
 
 /** Sends `corpus` by SMTP, then `second` by HTTP upload, each over `clients` concurrent connections. */
-export async function measureHttpIntake(corpus: Corpus, second: Corpus, clients: number): Promise<HttpFigures> {
+export async function measureHttpIntake(
+  corpus: Corpus,
+  second: Corpus,
+  clients: number,
+): Promise<HttpFigures> {
   const dir = tempDir('postroom-bench-http-');
   let engine: EngineProcess | undefined;
   try {
@@ -50,7 +61,10 @@ export async function measureHttpIntake(corpus: Corpus, second: Corpus, clients:
       const deadline = Date.now() + 10 * 60_000;
       while (decided.count() < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     };
-    const inParallel = async (send: (i: number, client: number) => Promise<boolean>, total: number): Promise<{ ok: number; seconds: number }> => {
+    const inParallel = async (
+      send: (i: number, client: number) => Promise<boolean>,
+      total: number,
+    ): Promise<{ ok: number; seconds: number }> => {
       let next = 0;
       let ok = 0;
       const start = performance.now();
@@ -67,10 +81,21 @@ export async function measureHttpIntake(corpus: Corpus, second: Corpus, clients:
     };
 
     const transports = Array.from({ length: clients }, () =>
-      nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1, maxMessages: Infinity }),
+      nodemailer.createTransport({
+        host: '127.0.0.1',
+        port,
+        secure: false,
+        ignoreTLS: true,
+        pool: true,
+        maxConnections: 1,
+        maxMessages: Infinity,
+      }),
     );
     const smtp = await inParallel(async (i, client) => {
-      const info = await transports[client]!.sendMail({ envelope: { from: corpus.senders[i] ?? 'bench@example.com', to: [corpus.to] }, raw: corpus.mails[i] as Buffer });
+      const info = await transports[client]!.sendMail({
+        envelope: { from: corpus.senders[i] ?? 'bench@example.com', to: [corpus.to] },
+        raw: corpus.mails[i] as Buffer,
+      });
       return /^250[ -]/.test(info.response);
     }, corpus.mails.length);
     for (const t of transports) t.close();
@@ -78,7 +103,11 @@ export async function measureHttpIntake(corpus: Corpus, second: Corpus, clients:
 
     // fetch keeps connections alive (undici's pool), as an HTTP client in production would.
     const http = await inParallel(async (i) => {
-      const res = await fetch(`${base}/api/v1/mail`, { method: 'POST', headers: { ...auth, 'content-type': 'message/rfc822' }, body: second.mails[i] as Buffer });
+      const res = await fetch(`${base}/api/v1/mail`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'message/rfc822' },
+        body: second.mails[i] as Buffer,
+      });
       await res.arrayBuffer();
       return res.status === 201;
     }, second.mails.length);

@@ -5,7 +5,18 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { backends, engineConfig, freePort, freshDatabaseUrl, runCli, startEngine, tempDir, waitFor, writeConfig, type EngineProcess } from '../support/engine.ts';
+import {
+  backends,
+  engineConfig,
+  freePort,
+  freshDatabaseUrl,
+  runCli,
+  startEngine,
+  tempDir,
+  waitFor,
+  writeConfig,
+  type EngineProcess,
+} from '../support/engine.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const mail = (subject: string, id: string) =>
@@ -18,10 +29,18 @@ for (const backend of backends()) {
     let engine: EngineProcess;
     let base: string;
     const api = (path: string, init: RequestInit = {}, token: string | null = TOKEN) =>
-      fetch(`${base}${path}`, { ...init, headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...init.headers } });
+      fetch(`${base}${path}`, {
+        ...init,
+        headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...init.headers },
+      });
     const upload = (raw: string, query = '') =>
-      api(`/api/v1/mail${query}`, { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: raw });
-    const messageState = async (id: number): Promise<string> => ((await (await api(`/api/v1/messages/${id}`)).json()) as { state: string }).state;
+      api(`/api/v1/mail${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'message/rfc822' },
+        body: raw,
+      });
+    const messageState = async (id: number): Promise<string> =>
+      ((await (await api(`/api/v1/messages/${id}`)).json()) as { state: string }).state;
 
     before(async () => {
       dir = tempDir('postroom-http-');
@@ -58,12 +77,26 @@ for (const backend of backends()) {
     it('the API refuses a request without the token or with another one; the probes and the OpenAPI document need none', async () => {
       const none = await api('/api/v1/messages', {}, null);
       assert.equal(none.status, 401);
-      assert.deepEqual(await none.json(), { error: { code: 'unauthorized', message: 'send Authorization: Bearer <http.token>' } });
+      assert.deepEqual(await none.json(), {
+        error: { code: 'unauthorized', message: 'send Authorization: Bearer <http.token>' },
+      });
       assert.equal((await api('/api/v1/messages', {}, 'not-the-token-at-all-0000')).status, 401);
-      assert.equal((await api('/api/v1/mail', { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: mail('x', 'x') }, null)).status, 401);
+      assert.equal(
+        (
+          await api(
+            '/api/v1/mail',
+            { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: mail('x', 'x') },
+            null,
+          )
+        ).status,
+        401,
+      );
       assert.equal((await api('/health', {}, null)).status, 200);
       assert.equal((await api('/metrics', {}, null)).status, 200);
-      const doc = (await (await api('/api/v1/openapi.json', {}, null)).json()) as { openapi: string; paths: Record<string, unknown> };
+      const doc = (await (await api('/api/v1/openapi.json', {}, null)).json()) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
       assert.equal(doc.openapi, '3.1.0');
       assert.ok(doc.paths['/api/v1/mail']);
     });
@@ -76,18 +109,34 @@ for (const backend of backends()) {
       assert.equal(body.mailbox, 'sales@localhost');
       assert.equal(body.duplicate, false);
       first = body.id;
-      await waitFor(async () => (await messageState(first)) === 'processed', 20_000, 'the uploaded mail processed');
+      await waitFor(
+        async () => (await messageState(first)) === 'processed',
+        20_000,
+        'the uploaded mail processed',
+      );
       const again = await upload(mail('Toner for the printer', 'toner-1'), '?mailbox=sales@localhost');
       assert.equal(again.status, 200);
       assert.deepEqual({ ...((await again.json()) as object) }, { ...body, duplicate: true });
-      const detail = (await (await api(`/api/v1/messages/${first}`)).json()) as { source: string; record: string; duplicates: number; trace: unknown[] };
+      const detail = (await (await api(`/api/v1/messages/${first}`)).json()) as {
+        source: string;
+        record: string;
+        duplicates: number;
+        trace: unknown[];
+      };
       assert.equal(detail.source, 'http');
       assert.match(detail.record, /^CASE\d+$/);
       assert.equal(detail.duplicates, 1);
       assert.ok(detail.trace.length > 0, 'the decision trace comes with the message');
-      const record = (await (await api(`/api/v1/records/${detail.record}`)).json()) as { number: string; subject: string; entries: { messageRef: number }[] };
+      const record = (await (await api(`/api/v1/records/${detail.record}`)).json()) as {
+        number: string;
+        subject: string;
+        entries: { messageRef: number }[];
+      };
       assert.equal(record.subject, 'Toner for the printer');
-      assert.deepEqual(record.entries.map((e) => e.messageRef), [first]);
+      assert.deepEqual(
+        record.entries.map((e) => e.messageRef),
+        [first],
+      );
     });
 
     it('the raw bytes come back exactly; the message matches what the CLI shows', async () => {
@@ -102,9 +151,15 @@ for (const backend of backends()) {
     });
 
     it('decide tells how a mail would be treated, against the live store: a reply finds its record; nothing is written', async () => {
-      const count = async () => ((await (await api('/api/v1/messages')).json()) as { messages: unknown[] }).messages.length;
+      const count = async () =>
+        ((await (await api('/api/v1/messages')).json()) as { messages: unknown[] }).messages.length;
       const before = await count();
-      const decide = (raw: string, query = '') => api(`/api/v1/decide${query}`, { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: raw });
+      const decide = (raw: string, query = '') =>
+        api(`/api/v1/decide${query}`, {
+          method: 'POST',
+          headers: { 'content-type': 'message/rfc822' },
+          body: raw,
+        });
       const { record } = (await (await api(`/api/v1/messages/${first}`)).json()) as { record: string };
       const reply = `From: Ada <ada@example.com>\r\nTo: sales@localhost\r\nSubject: Re: Toner for the printer\r\nMessage-ID: <toner-2@example.com>\r\nIn-Reply-To: <toner-1@example.com>\r\n\r\nStill no toner.\r\n`;
       const res = await decide(reply, '?mailbox=sales@localhost');
@@ -118,52 +173,95 @@ for (const backend of backends()) {
       const cli = await runCli(['-c', config, 'decide', join(dir, 'jam.eml'), '--json'], { cwd: dir });
       assert.equal(cli.code, 0, cli.stderr);
       const [fromCli] = JSON.parse(cli.stdout) as Record<string, unknown>[];
-      assert.deepEqual({ ...((await (await decide(fresh)).json()) as object), file: fromCli?.['file'] }, fromCli);
+      assert.deepEqual(
+        { ...((await (await decide(fresh)).json()) as object), file: fromCli?.['file'] },
+        fromCli,
+      );
       assert.equal(await count(), before, 'decide wrote no message');
       assert.equal((await decide(fresh, '?mailbox=nobody@localhost')).status, 400);
     });
 
     it('the listing filters as `messages list` does and pages by nextAfterId', async () => {
       for (const n of [2, 3, 4]) assert.equal((await upload(mail(`Invoice ${n}`, `inv-${n}`))).status, 201);
-      type Page = { messages: { id: number; subject: string; mailbox: string }[]; nextAfterId: number | null };
-      const page = async (q: string): Promise<Page> => (await (await api(`/api/v1/messages${q}`)).json()) as Page;
+      type Page = {
+        messages: { id: number; subject: string; mailbox: string }[];
+        nextAfterId: number | null;
+      };
+      const page = async (q: string): Promise<Page> =>
+        (await (await api(`/api/v1/messages${q}`)).json()) as Page;
       const one = await page('?subject=invoice&limit=2');
-      assert.deepEqual(one.messages.map((m) => m.subject), ['Invoice 2', 'Invoice 3']);
+      assert.deepEqual(
+        one.messages.map((m) => m.subject),
+        ['Invoice 2', 'Invoice 3'],
+      );
       assert.ok(one.nextAfterId !== null);
       const two = await page(`?subject=invoice&limit=2&afterId=${one.nextAfterId}`);
-      assert.deepEqual(two.messages.map((m) => m.subject), ['Invoice 4']);
+      assert.deepEqual(
+        two.messages.map((m) => m.subject),
+        ['Invoice 4'],
+      );
       assert.equal(two.nextAfterId, null);
-      assert.deepEqual((await page('?mailbox=sales@localhost')).messages.map((m) => m.id), [first]);
+      assert.deepEqual(
+        (await page('?mailbox=sales@localhost')).messages.map((m) => m.id),
+        [first],
+      );
       const bad = await api('/api/v1/messages?state=lost&colour=red');
       assert.equal(bad.status, 400);
-      assert.match(((await bad.json()) as { error: { message: string } }).error.message, /unknown query parameter\(s\) colour/);
+      assert.match(
+        ((await bad.json()) as { error: { message: string } }).error.message,
+        /unknown query parameter\(s\) colour/,
+      );
       const huge = await api('/api/v1/messages?limit=100000');
       assert.equal(huge.status, 400);
-      assert.match(((await huge.json()) as { error: { message: string } }).error.message, /at most 5000; page on with afterId/);
+      assert.match(
+        ((await huge.json()) as { error: { message: string } }).error.message,
+        /at most 5000; page on with afterId/,
+      );
       const badState = await api('/api/v1/messages?state=lost');
-      assert.match(((await badState.json()) as { error: { message: string } }).error.message, /unknown state "lost"; use one of/);
+      assert.match(
+        ((await badState.json()) as { error: { message: string } }).error.message,
+        /unknown state "lost"; use one of/,
+      );
     });
 
     it('what is not mail, too large or of another type is refused with a reason, and nothing is stored', async () => {
-      const before = ((await (await api('/api/v1/messages')).json()) as { messages: unknown[] }).messages.length;
+      const before = ((await (await api('/api/v1/messages')).json()) as { messages: unknown[] }).messages
+        .length;
       const notMail = await upload('%PDF-1.7 binary stuff');
       assert.equal(notMail.status, 422);
       assert.equal(((await notMail.json()) as { error: { code: string } }).error.code, 'not_mail');
       const big = await upload(mail('big', 'big') + 'x'.repeat(70 * 1024));
       assert.equal(big.status, 413);
-      assert.match(((await big.json()) as { error: { message: string } }).error.message, /http\.maxUploadSize/);
-      const json = await api('/api/v1/mail', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+      assert.match(
+        ((await big.json()) as { error: { message: string } }).error.message,
+        /http\.maxUploadSize/,
+      );
+      const json = await api('/api/v1/mail', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":1}',
+      });
       assert.equal(json.status, 415);
       const nobody = await upload(mail('x', 'x'), '?mailbox=nobody@localhost');
       assert.equal(nobody.status, 400);
-      assert.match(((await nobody.json()) as { error: { message: string } }).error.message, /mailbox nobody@localhost is not configured/);
-      assert.equal(((await (await api('/api/v1/messages')).json()) as { messages: unknown[] }).messages.length, before);
+      assert.match(
+        ((await nobody.json()) as { error: { message: string } }).error.message,
+        /mailbox nobody@localhost is not configured/,
+      );
+      assert.equal(
+        ((await (await api('/api/v1/messages')).json()) as { messages: unknown[] }).messages.length,
+        before,
+      );
     });
 
     it('a failed message is reprocessed by the API; an unknown one is 404', async () => {
       assert.equal((await api('/api/v1/messages/999999')).status, 404);
       assert.equal((await api('/api/v1/messages/999999/reprocess', { method: 'POST' })).status, 404);
-      await waitFor(async () => (await messageState(first + 3)) === 'processed', 20_000, 'the invoices processed');
+      await waitFor(
+        async () => (await messageState(first + 3)) === 'processed',
+        20_000,
+        'the invoices processed',
+      );
       type Detail = { finishedAt: string; record: string };
       const was = (await (await api(`/api/v1/messages/${first}`)).json()) as Detail;
       const res = await api(`/api/v1/messages/${first}/reprocess`, { method: 'POST' });
@@ -180,7 +278,11 @@ for (const backend of backends()) {
       const detail = (await (await api(`/api/v1/messages/${first}`)).json()) as Detail;
       assert.equal(detail.record, was.record, 'the same record');
       const records = (await (await api('/api/v1/records')).json()) as { records: { number: string }[] };
-      assert.equal(records.records.filter((r) => r.number === detail.record).length, 1, 'reprocessing did not open a second record');
+      assert.equal(
+        records.records.filter((r) => r.number === detail.record).length,
+        1,
+        'reprocessing did not open a second record',
+      );
       const bad = await api('/api/v1/messages/reprocess?state=lost', { method: 'POST' });
       assert.equal(bad.status, 400);
     });
@@ -191,19 +293,32 @@ for (const backend of backends()) {
         file,
         JSON.stringify({
           users: [{ id: 'u-ann', name: 'Ann Admin', addresses: ['ann@ourfirm.com'] }],
-          contacts: [{ id: 'c-bob', name: 'Bob Plumber', addresses: ['bob@acmeplumbing.com'], company: 'acme' }],
+          contacts: [
+            { id: 'c-bob', name: 'Bob Plumber', addresses: ['bob@acmeplumbing.com'], company: 'acme' },
+          ],
           companies: [{ id: 'acme', name: 'Acme Plumbing', domains: ['acmeplumbing.com'] }],
         }),
       );
       assert.equal((await runCli(['-c', config, 'directory', 'import', file], { cwd: dir })).code, 0);
       const cli = await runCli(['-c', config, 'directory', 'list', '--json'], { cwd: dir });
-      const listing = (await (await api('/api/v1/directory')).json()) as { users: { id: string }[]; contacts: unknown[] };
+      const listing = (await (await api('/api/v1/directory')).json()) as {
+        users: { id: string }[];
+        contacts: unknown[];
+      };
       assert.deepEqual(listing, JSON.parse(cli.stdout));
-      assert.deepEqual(listing.users.map((u) => u.id), ['u-ann']);
-      assert.deepEqual(Object.keys((await (await api('/api/v1/directory?kind=company')).json()) as object), ['companies']);
+      assert.deepEqual(
+        listing.users.map((u) => u.id),
+        ['u-ann'],
+      );
+      assert.deepEqual(Object.keys((await (await api('/api/v1/directory?kind=company')).json()) as object), [
+        'companies',
+      ]);
       const bad = await api('/api/v1/directory?kind=robot');
       assert.equal(bad.status, 400);
-      assert.match(((await bad.json()) as { error: { message: string } }).error.message, /unknown kind "robot"; use one of: user, contact, company, project/);
+      assert.match(
+        ((await bad.json()) as { error: { message: string } }).error.message,
+        /unknown kind "robot"; use one of: user, contact, company, project/,
+      );
     });
 
     it('/metrics and /health report the store: messages by state, records, and the verdict', async () => {
@@ -223,7 +338,10 @@ for (const backend of backends()) {
       assert.match(text, /^process_resident_memory_bytes \d+/m, 'the process figures too');
       const health = await api('/health', {}, null);
       assert.deepEqual(await health.json(), { status: 'ok', problems: [] });
-      const status = (await (await api('/api/v1/status')).json()) as { byState: Record<string, number>; check: { status: string } };
+      const status = (await (await api('/api/v1/status')).json()) as {
+        byState: Record<string, number>;
+        check: { status: string };
+      };
       assert.equal(status.byState['processed'], 4);
       assert.equal(status.check.status, 'ok');
     });
@@ -251,8 +369,14 @@ for (const backend of backends()) {
         '',
       ].join('\r\n');
       const { id } = (await (await upload(withFile)).json()) as { id: number };
-      await waitFor(async () => (await messageState(id)) === 'processed', 20_000, 'the mail with a file processed');
-      const { attachments } = (await (await api(`/api/v1/messages/${id}`)).json()) as { attachments: { sha256: string; filename: string }[] };
+      await waitFor(
+        async () => (await messageState(id)) === 'processed',
+        20_000,
+        'the mail with a file processed',
+      );
+      const { attachments } = (await (await api(`/api/v1/messages/${id}`)).json()) as {
+        attachments: { sha256: string; filename: string }[];
+      };
       const file = attachments.find((a) => a.filename === 'form.pdf');
       assert.ok(file, JSON.stringify(attachments));
       const blob = await api(`/api/v1/blobs/${file.sha256}`);
@@ -263,14 +387,24 @@ for (const backend of backends()) {
     });
 
     it('outbox and webhook deliveries list as the CLI prints them; a dead delivery is replayed with the same event id', async () => {
-      const { id } = (await (await upload(mail('Hook me', 'hook-1'), '?mailbox=hooks@localhost')).json()) as { id: number };
+      const { id } = (await (await upload(mail('Hook me', 'hook-1'), '?mailbox=hooks@localhost')).json()) as {
+        id: number;
+      };
       type Delivery = { id: number; eventId: string; message: number; state: string; attempts: number };
-      const dead = async (): Promise<Delivery[]> => ((await (await api('/api/v1/webhooks?failed=true')).json()) as { deliveries: Delivery[] }).deliveries;
-      await waitFor(async () => (await dead()).length === 1, 20_000, 'the delivery to a closed port dead after its one try');
+      const dead = async (): Promise<Delivery[]> =>
+        ((await (await api('/api/v1/webhooks?failed=true')).json()) as { deliveries: Delivery[] }).deliveries;
+      await waitFor(
+        async () => (await dead()).length === 1,
+        20_000,
+        'the delivery to a closed port dead after its one try',
+      );
       const [delivery] = await dead();
       assert.equal(delivery?.message, id);
       const cli = await runCli(['-c', config, 'webhooks', 'list', '--json'], { cwd: dir });
-      assert.deepEqual(((await (await api('/api/v1/webhooks')).json()) as { deliveries: unknown }).deliveries, JSON.parse(cli.stdout));
+      assert.deepEqual(
+        ((await (await api('/api/v1/webhooks')).json()) as { deliveries: unknown }).deliveries,
+        JSON.parse(cli.stdout),
+      );
       const replay = await api(`/api/v1/webhooks/${delivery?.id}/replay`, { method: 'POST' });
       assert.equal(replay.status, 202);
       const replayed = (await replay.json()) as Delivery;
@@ -279,9 +413,15 @@ for (const backend of backends()) {
       assert.equal((await api('/api/v1/webhooks/999999/replay', { method: 'POST' })).status, 404);
       const bad = await api('/api/v1/webhooks?failed=true&state=delivered');
       assert.equal(bad.status, 400);
-      assert.match(((await bad.json()) as { error: { message: string } }).error.message, /failed lists the state dead; leave out state or use state dead/);
+      assert.match(
+        ((await bad.json()) as { error: { message: string } }).error.message,
+        /failed lists the state dead; leave out state or use state dead/,
+      );
       const outboxCli = await runCli(['-c', config, 'outbox', 'list', '--json'], { cwd: dir });
-      assert.deepEqual(((await (await api('/api/v1/outbox')).json()) as { outbox: unknown }).outbox, JSON.parse(outboxCli.stdout));
+      assert.deepEqual(
+        ((await (await api('/api/v1/outbox')).json()) as { outbox: unknown }).outbox,
+        JSON.parse(outboxCli.stdout),
+      );
     });
   });
 }

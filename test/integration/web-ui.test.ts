@@ -7,11 +7,22 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { engineConfig, freePort, runCli, startEngine, tempDir, waitFor, writeConfig, type EngineProcess } from '../support/engine.ts';
+import {
+  engineConfig,
+  freePort,
+  runCli,
+  startEngine,
+  tempDir,
+  waitFor,
+  writeConfig,
+  type EngineProcess,
+} from '../support/engine.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'ui-test-token-0123456789';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (npm test installs Debian's chromium as root)`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is not installed (npm test installs Debian's chromium as root)`;
 
 const mail = (subject: string, id: string, body = 'Hello.') =>
   `From: Ada <ada@example.com>\r\nTo: support@localhost\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.com>\r\n\r\n${body}\r\n`;
@@ -27,8 +38,10 @@ describe('web admin UI in Chromium', { skip }, () => {
   let page: Page;
   let base: string;
   const ids: Record<string, number> = {};
-  const api = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...init.headers } });
-  const stateOf = async (id: number) => ((await (await api(`/api/v1/messages/${id}`)).json()) as { state: string; finishedAt: string | null });
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...init.headers } });
+  const stateOf = async (id: number) =>
+    (await (await api(`/api/v1/messages/${id}`)).json()) as { state: string; finishedAt: string | null };
 
   before(async () => {
     dir = tempDir('postroom-ui-');
@@ -50,23 +63,49 @@ describe('web admin UI in Chromium', { skip }, () => {
       }),
     );
     engine = await startEngine({ cwd: dir, config, port: smtpPort });
-    writeFileSync(join(dir, 'directory.json'), JSON.stringify({ users: [{ id: 'u-ann', name: 'Ann <Admin>', addresses: ['ann@ourfirm.com'], lockedOut: true }] }));
-    assert.equal((await runCli(['-c', config, 'directory', 'import', join(dir, 'directory.json')], { cwd: dir })).code, 0);
+    writeFileSync(
+      join(dir, 'directory.json'),
+      JSON.stringify({
+        users: [{ id: 'u-ann', name: 'Ann <Admin>', addresses: ['ann@ourfirm.com'], lockedOut: true }],
+      }),
+    );
+    assert.equal(
+      (await runCli(['-c', config, 'directory', 'import', join(dir, 'directory.json')], { cwd: dir })).code,
+      0,
+    );
     base = `http://127.0.0.1:${httpPort}`;
     for (const [name, raw] of [
       ['plain', mail('Toner for the printer', 'toner')],
       ['hostile', mail(HOSTILE, 'hostile', '<b>bold?</b>')],
       ['deep', NESTED],
     ] as const) {
-      const res = await api('/api/v1/mail', { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: raw });
+      const res = await api('/api/v1/mail', {
+        method: 'POST',
+        headers: { 'content-type': 'message/rfc822' },
+        body: raw,
+      });
       assert.equal(res.status, 201);
       ids[name] = ((await res.json()) as { id: number }).id;
     }
-    await waitFor(async () => (await stateOf(ids['deep']!)).state === 'failed' && (await stateOf(ids['hostile']!)).state === 'processed', 20_000, 'the mail processed');
+    await waitFor(
+      async () =>
+        (await stateOf(ids['deep']!)).state === 'failed' &&
+        (await stateOf(ids['hostile']!)).state === 'processed',
+      20_000,
+      'the mail processed',
+    );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // As root, and on a machine without the internet: no sandbox, no background connections.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage();
     page.on('dialog', (d) => {
@@ -90,7 +129,11 @@ describe('web admin UI in Chromium', { skip }, () => {
     await page.waitForURL(`${base}/ui`);
     const cookie = (await page.context().cookies()).find((c) => c.name === 'postroom_session');
     assert.ok(cookie?.httpOnly && cookie.sameSite === 'Strict', JSON.stringify(cookie));
-    assert.equal((await api('/api/v1/messages', { headers: { authorization: `Bearer ${cookie.value}` } })).status, 401, 'the cookie is not an API token');
+    assert.equal(
+      (await api('/api/v1/messages', { headers: { authorization: `Bearer ${cookie.value}` } })).status,
+      401,
+      'the cookie is not an API token',
+    );
   });
 
   it('the dashboard shows the verdict and the counts per state', async () => {
@@ -113,8 +156,15 @@ describe('web admin UI in Chromium', { skip }, () => {
     assert.ok((await page.$$('#trace tbody tr')).length >= 1);
     const before = (await stateOf(ids['deep']!)).finishedAt;
     await page.click('#reprocess');
-    assert.equal(await page.textContent('[role=status]'), '1 message(s) queued again; the workers process them now.');
-    await waitFor(async () => (await stateOf(ids['deep']!)).finishedAt !== before, 20_000, 'the message processed again');
+    assert.equal(
+      await page.textContent('[role=status]'),
+      '1 message(s) queued again; the workers process them now.',
+    );
+    await waitFor(
+      async () => (await stateOf(ids['deep']!)).finishedAt !== before,
+      20_000,
+      'the message processed again',
+    );
     await page.reload();
     assert.equal(await page.textContent('#state'), 'failed', 'still too deep: the limit did not change');
   });
@@ -134,7 +184,9 @@ describe('web admin UI in Chromium', { skip }, () => {
 
   it('records list and a record with its history', async () => {
     await page.goto(`${base}/ui/records`);
-    const numbers = await page.$$eval('#records tbody tr td:first-child', (tds) => tds.map((td) => td.textContent ?? ''));
+    const numbers = await page.$$eval('#records tbody tr td:first-child', (tds) =>
+      tds.map((td) => td.textContent ?? ''),
+    );
     assert.equal(numbers.length, 2);
     await page.click(`#records >> text=${numbers[0]}`);
     await page.waitForURL(`${base}/ui/records/${numbers[0]}`);
@@ -156,21 +208,36 @@ describe('web admin UI in Chromium', { skip }, () => {
   });
 
   it('the outbox and webhooks page lists dead deliveries; Replay queues one again', async () => {
-    await waitFor(async () => ((await (await api('/api/v1/webhooks?failed=true')).json()) as { deliveries: unknown[] }).deliveries.length === 2, 20_000, 'two dead deliveries');
+    await waitFor(
+      async () =>
+        ((await (await api('/api/v1/webhooks?failed=true')).json()) as { deliveries: unknown[] }).deliveries
+          .length === 2,
+      20_000,
+      'two dead deliveries',
+    );
     await page.goto(`${base}/ui`);
     await page.click('text=Webhooks');
     await page.waitForURL(`${base}/ui/queues`);
-    const states = await page.$$eval('#deliveries tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''));
+    const states = await page.$$eval('#deliveries tbody tr td:nth-child(3)', (tds) =>
+      tds.map((td) => td.textContent ?? ''),
+    );
     assert.deepEqual(states, ['dead', 'dead']);
     await page.click('#deliveries tbody tr:first-child button');
-    assert.equal(await page.textContent('[role=status]'), 'The delivery is queued again from its first try, with the same event id.');
+    assert.equal(
+      await page.textContent('[role=status]'),
+      'The delivery is queued again from its first try, with the same event id.',
+    );
   });
 
   it('a form posted from another site is refused; signing out ends the session', async () => {
     const cookie = (await page.context().cookies()).find((c) => c.name === 'postroom_session');
     const forged = await fetch(`${base}/ui/messages/reprocess`, {
       method: 'POST',
-      headers: { cookie: `postroom_session=${cookie?.value}`, origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        cookie: `postroom_session=${cookie?.value}`,
+        origin: 'https://evil.example',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'state=failed',
       redirect: 'manual',
     });
