@@ -3,10 +3,12 @@
  * beside the routes; a test checks that every route is in it and every path in it is a route.
  */
 const bearer = [{ bearer: [] }];
+/** Every error answer: { error: { code, message } }. */
+const errorRef = { $ref: '#/components/responses/Error' };
 const errors = {
-  '400': { $ref: '#/components/responses/Error' },
-  '401': { $ref: '#/components/responses/Error' },
-  '403': { $ref: '#/components/responses/Error' },
+  '400': errorRef,
+  '401': errorRef,
+  '403': errorRef,
 };
 const json = (description: string, schema: object = { type: 'object' }) => ({
   description,
@@ -83,7 +85,7 @@ export const openApiDocument = {
         parameters: [stringQuery('maxQueueAge', 'mail waiting longer is critical (default 15m)')],
         responses: {
           '200': json('status with check'),
-          '503': { $ref: '#/components/responses/Error' },
+          '503': errorRef,
           ...errors,
         },
       },
@@ -124,7 +126,7 @@ export const openApiDocument = {
         summary: 'A message with its attachments, notice and decision trace (postroom messages show --json)',
         security: bearer,
         parameters: [idParam],
-        responses: { '200': json('the message'), '404': { $ref: '#/components/responses/Error' }, ...errors },
+        responses: { '200': json('the message'), '404': errorRef, ...errors },
       },
     },
     '/api/v1/messages/{id}/trace': {
@@ -134,7 +136,7 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           '200': json('{ trace: [...] }'),
-          '404': { $ref: '#/components/responses/Error' },
+          '404': errorRef,
           ...errors,
         },
       },
@@ -149,8 +151,8 @@ export const openApiDocument = {
             description: 'the raw message',
             content: { 'message/rfc822': { schema: { type: 'string', format: 'binary' } } },
           },
-          '404': { $ref: '#/components/responses/Error' },
-          '410': { $ref: '#/components/responses/Error' },
+          '404': errorRef,
+          '410': errorRef,
           ...errors,
         },
       },
@@ -162,8 +164,8 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           '202': json('{ requeued: 1 }'),
-          '404': { $ref: '#/components/responses/Error' },
-          '409': { $ref: '#/components/responses/Error' },
+          '404': errorRef,
+          '409': errorRef,
           ...errors,
         },
       },
@@ -189,10 +191,10 @@ export const openApiDocument = {
         responses: {
           '200': json('{ id, mailbox, duplicate: true, sha256, size }'),
           '201': json('{ id, mailbox, duplicate: false, sha256, size }'),
-          '413': { $ref: '#/components/responses/Error' },
-          '415': { $ref: '#/components/responses/Error' },
-          '422': { $ref: '#/components/responses/Error' },
-          '503': { $ref: '#/components/responses/Error' },
+          '413': errorRef,
+          '415': errorRef,
+          '422': errorRef,
+          '503': errorRef,
           ...errors,
         },
       },
@@ -211,7 +213,7 @@ export const openApiDocument = {
         },
         responses: {
           '200': json('class, category, notice, reply text, record it would create or join, actions, trace'),
-          '415': { $ref: '#/components/responses/Error' },
+          '415': errorRef,
           ...errors,
         },
       },
@@ -229,7 +231,7 @@ export const openApiDocument = {
         summary: 'A record with its history (postroom records show --json)',
         security: bearer,
         parameters: [{ name: 'number', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': json('the record'), '404': { $ref: '#/components/responses/Error' }, ...errors },
+        responses: { '200': json('the record'), '404': errorRef, ...errors },
       },
     },
     '/api/v1/directory': {
@@ -261,8 +263,8 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           '202': json('the delivery'),
-          '404': { $ref: '#/components/responses/Error' },
-          '409': { $ref: '#/components/responses/Error' },
+          '404': errorRef,
+          '409': errorRef,
           ...errors,
         },
       },
@@ -285,7 +287,7 @@ export const openApiDocument = {
             description: 'the bytes',
             content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
           },
-          '404': { $ref: '#/components/responses/Error' },
+          '404': errorRef,
           ...errors,
         },
       },

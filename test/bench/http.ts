@@ -4,7 +4,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import nodemailer from 'nodemailer';
 import {
   freePort,
   startEngine,
@@ -14,7 +13,7 @@ import {
   stopOrKill,
 } from '../support/engine.ts';
 import type { Corpus } from './corpus.ts';
-import { decidedCounter } from './smtp.ts';
+import { decidedCounter, smtpClients } from './smtp.ts';
 import { median } from './stats.ts';
 
 export interface HttpFigures {
@@ -80,17 +79,7 @@ export async function measureHttpIntake(
       return { ok, seconds: (performance.now() - start) / 1000 };
     };
 
-    const transports = Array.from({ length: clients }, () =>
-      nodemailer.createTransport({
-        host: '127.0.0.1',
-        port,
-        secure: false,
-        ignoreTLS: true,
-        pool: true,
-        maxConnections: 1,
-        maxMessages: Infinity,
-      }),
-    );
+    const transports = smtpClients(port, clients);
     const smtp = await inParallel(async (i, client) => {
       const info = await transports[client]!.sendMail({
         envelope: { from: corpus.senders[i] ?? 'bench@example.com', to: [corpus.to] },

@@ -4,7 +4,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
-import { freePort, startEngine, tempDir, writeConfig, type EngineProcess, stopOrKill } from '../support/engine.ts';
+import {
+  freePort,
+  startEngine,
+  tempDir,
+  writeConfig,
+  type EngineProcess,
+  stopOrKill,
+} from '../support/engine.ts';
 import type { Corpus } from './corpus.ts';
 
 export interface SmtpFigures {
@@ -20,6 +27,21 @@ export interface SmtpFigures {
   endToEndSeconds: number;
   /** CPU of the engine process while the clients were sending (1.0 = one core) */
   engineCores: number | null;
+}
+
+/** `count` SMTP clients of the listener on `port`, each one connection sending one mail after the other. */
+export function smtpClients(port: number, count: number) {
+  return Array.from({ length: count }, () =>
+    nodemailer.createTransport({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      ignoreTLS: true,
+      pool: true,
+      maxConnections: 1,
+      maxMessages: Infinity,
+    }),
+  );
 }
 
 /** Counts "message decided" log lines of the engine as they arrive. */
@@ -60,21 +82,16 @@ export async function measureSmtp(corpus: Corpus, clients: number): Promise<Smtp
     const port = await freePort();
     const config = writeConfig(
       dir,
-      [`dataDir: ${join(dir, 'data')}`, 'log: { level: info }', `smtp: { host: 127.0.0.1, port: ${port} }`, `mailboxes: [{ address: ${corpus.to}, recordType: CASE }]`].join('\n'),
+      [
+        `dataDir: ${join(dir, 'data')}`,
+        'log: { level: info }',
+        `smtp: { host: 127.0.0.1, port: ${port} }`,
+        `mailboxes: [{ address: ${corpus.to}, recordType: CASE }]`,
+      ].join('\n'),
     );
     engine = await startEngine({ cwd: dir, config, port });
     const decided = decidedCounter(engine);
-    const transports = Array.from({ length: clients }, () =>
-      nodemailer.createTransport({
-        host: '127.0.0.1',
-        port,
-        secure: false,
-        ignoreTLS: true,
-        pool: true,
-        maxConnections: 1,
-        maxMessages: Infinity,
-      }),
-    );
+    const transports = smtpClients(port, clients);
     let accepted = 0;
     const failures: string[] = [];
     const ticksBefore = await cpuTicks(engine.child.pid);
@@ -86,7 +103,10 @@ export async function measureSmtp(corpus: Corpus, clients: number): Promise<Smtp
           const i = next;
           next += 1;
           try {
-            const info = await transport.sendMail({ envelope: { from: corpus.senders[i] ?? 'bench@example.com', to: [corpus.to] }, raw: corpus.mails[i] as Buffer });
+            const info = await transport.sendMail({
+              envelope: { from: corpus.senders[i] ?? 'bench@example.com', to: [corpus.to] },
+              raw: corpus.mails[i] as Buffer,
+            });
             if (/^250[ -]/.test(info.response)) accepted += 1;
             else failures.push(info.response);
           } catch (err) {
@@ -99,7 +119,8 @@ export async function measureSmtp(corpus: Corpus, clients: number): Promise<Smtp
     const ticksAfter = await cpuTicks(engine.child.pid);
     const processedDuringIntake = decided.count();
     for (const transport of transports) transport.close();
-    if (failures.length > 0) process.stdout.write(`  ${failures.length} mail(s) not accepted, first: ${failures[0]}\n`);
+    if (failures.length > 0)
+      process.stdout.write(`  ${failures.length} mail(s) not accepted, first: ${failures[0]}\n`);
 
     const deadline = Date.now() + 10 * 60_000;
     while (decided.count() < accepted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
